@@ -1,0 +1,328 @@
+"""Configuration: the public settings, validated once, with errors that name the setting.
+
+The names of the settings are a public contract (users' configs and Meltano projects depend on
+them). `Settings.from_config` turns the raw config into typed values and collects every problem
+before the tap makes a single request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from singer_sdk import typing as th
+
+from tap_zoho_bulk.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class DataCenter:
+    """Base URLs of one Zoho data centre (API-REFERENCE §7.1)."""
+
+    accounts: str
+    api: str
+    creator: str
+
+
+DATA_CENTERS: dict[str, DataCenter] = {
+    "us": DataCenter("https://accounts.zoho.com", "https://www.zohoapis.com", "https://creator.zoho.com"),
+    "eu": DataCenter("https://accounts.zoho.eu", "https://www.zohoapis.eu", "https://creator.zoho.eu"),
+    "in": DataCenter("https://accounts.zoho.in", "https://www.zohoapis.in", "https://creator.zoho.in"),
+    "au": DataCenter(
+        "https://accounts.zoho.com.au", "https://www.zohoapis.com.au", "https://creator.zoho.com.au"
+    ),
+    "jp": DataCenter("https://accounts.zoho.jp", "https://www.zohoapis.jp", "https://creator.zoho.jp"),
+    "ca": DataCenter(
+        "https://accounts.zohocloud.ca", "https://www.zohoapis.ca", "https://creator.zohocloud.ca"
+    ),
+    "sa": DataCenter("https://accounts.zoho.sa", "https://www.zohoapis.sa", "https://creator.zoho.sa"),
+    "cn": DataCenter(
+        "https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn", "https://creator.zoho.com.cn"
+    ),
+    "uk": DataCenter("https://accounts.zoho.uk", "https://www.zohoapis.uk", "https://creator.zoho.uk"),
+}
+
+CRM_VERSIONS = ("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8")
+BIGIN_VERSIONS = ("v1", "v2")
+CREATOR_VERSIONS = ("v2.1", "v2")
+REPORT_RE = re.compile(r"^[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+$")
+STREAM_OPTION_KEYS = {"replication_key", "criteria", "cvid", "form"}
+
+# The JSON schema the SDK shows in --about and validates first; semantic checks follow below.
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property("client_id", th.StringType, required=True, secret=True,
+                description="OAuth client id of a Zoho self client or server-based client."),
+    th.Property("client_secret", th.StringType, required=True, secret=True,
+                description="OAuth client secret."),
+    th.Property("refresh_token", th.StringType, required=True, secret=True,
+                description="OAuth refresh token carrying the bulk read and metadata scopes."),
+    th.Property("data_center", th.StringType, default="us",
+                allowed_values=list(DATA_CENTERS),
+                description="Zoho data centre of the account: us, eu, in, au, jp, ca, sa, cn, uk."),
+    th.Property("accounts_url", th.StringType,
+                description="Override of the accounts server base URL (proxy, emulator)."),
+    th.Property("api_url", th.StringType,
+                description="Override of the CRM/Bigin API domain. Default: the api_domain "
+                "returned with the access token."),
+    th.Property("creator_url", th.StringType,
+                description="Override of the Zoho Creator host."),
+    th.Property("start_date", th.DateTimeType,
+                description="Lower bound (ISO 8601) of the first incremental window."),
+    th.Property("crm_modules", th.ArrayType(th.StringType), default=[],
+                description='CRM module API names to export; ["*"] = every bulk-readable module.'),
+    th.Property("bigin_modules", th.ArrayType(th.StringType), default=[],
+                description='Bigin module API names to export; ["*"] = every bulk-readable module.'),
+    th.Property("crm_api_version", th.StringType, default="v8", allowed_values=list(CRM_VERSIONS),
+                description="CRM API version used for bulk read and metadata."),
+    th.Property("bigin_api_version", th.StringType, default="v2",
+                allowed_values=list(BIGIN_VERSIONS), description="Bigin API version."),
+    th.Property("creator_reports", th.ArrayType(th.StringType), default=[],
+                description='Creator reports as "owner/app/report" strings.'),
+    th.Property("creator_api_version", th.StringType, default="v2.1",
+                allowed_values=list(CREATOR_VERSIONS), description="Creator bulk API version."),
+    th.Property("stream_options", th.ObjectType(additional_properties=True), default={},
+                description="Per-stream options keyed by stream name: replication_key, criteria, "
+                "cvid (CRM/Bigin), form (Creator)."),
+    th.Property("poll_interval", th.NumberType, default=2.0,
+                description="Seconds before the first job status poll; doubles up to "
+                "poll_max_interval."),
+    th.Property("poll_max_interval", th.NumberType, default=60.0,
+                description="Longest wait between two job status polls, in seconds."),
+    th.Property("job_timeout", th.NumberType, default=7200.0,
+                description="Seconds a bulk job may take before the run fails."),
+    th.Property("request_timeout", th.NumberType, default=300.0,
+                description="Seconds to wait for one HTTP response."),
+    th.Property("max_retries", th.IntegerType, default=8,
+                description="Attempts for a transient failure (429, 5xx, connection reset)."),
+).to_dict()
+
+
+@dataclass(frozen=True)
+class StreamOptions:
+    """Per-stream options from `stream_options.<stream>`."""
+
+    replication_key: str | None = None
+    criteria: Any = None
+    cvid: str | None = None
+    form: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Validated configuration."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    data_center: str
+    accounts_url: str
+    api_url: str | None
+    creator_url: str
+    start_date: dt.datetime | None
+    crm_modules: tuple[str, ...]
+    bigin_modules: tuple[str, ...]
+    crm_api_version: str
+    bigin_api_version: str
+    creator_reports: tuple[str, ...]
+    creator_api_version: str
+    stream_options: Mapping[str, StreamOptions]
+    poll_interval: float
+    poll_max_interval: float
+    job_timeout: float
+    request_timeout: float
+    max_retries: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """Validate `config`; raise ConfigError listing every problem, each naming its setting."""
+        problems: list[str] = []
+
+        def text(name: str, *, required: bool = False) -> str | None:
+            value = config.get(name)
+            if value is None or value == "":
+                if required:
+                    problems.append(f"{name}: required setting is missing")
+                return None
+            if not isinstance(value, str):
+                problems.append(f"{name}: must be a string")
+                return None
+            return value.strip()
+
+        def url(name: str) -> str | None:
+            value = text(name)
+            if value and not re.match(r"^https?://[^/\s]+", value):
+                problems.append(f"{name}: {value!r} is not an http(s) URL")
+                return None
+            return value.rstrip("/") if value else None
+
+        def names(name: str, pattern: re.Pattern[str] | None = None) -> tuple[str, ...]:
+            value = config.get(name) or []
+            if isinstance(value, str):  # tolerate "Leads,Deals" from environment variables
+                value = [part for part in value.split(",") if part.strip()]
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problems.append(f"{name}: must be a list of strings")
+                return ()
+            items = tuple(v.strip() for v in value if v.strip())
+            if pattern is not None:
+                for item in items:
+                    if not pattern.match(item):
+                        problems.append(
+                            f"{name}: {item!r} is not of the form owner/app/report"
+                        )
+            return items
+
+        def number(name: str, default: float, minimum: float) -> float:
+            value = config.get(name, default)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+                problems.append(f"{name}: must be a number >= {minimum}")
+                return default
+            return float(value)
+
+        def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
+            value = config.get(name) or default
+            if value not in allowed:
+                problems.append(f"{name}: {value!r} is not one of {', '.join(allowed)}")
+                return default
+            return value
+
+        client_id = text("client_id", required=True)
+        client_secret = text("client_secret", required=True)
+        refresh_token = text("refresh_token", required=True)
+        data_center = str(config.get("data_center") or "us").strip().lower()
+        if data_center not in DATA_CENTERS:
+            problems.append(
+                f"data_center: {data_center!r} is not one of {', '.join(DATA_CENTERS)}"
+            )
+            data_center = "us"
+        dc = DATA_CENTERS[data_center]
+
+        start_date = None
+        raw_start = config.get("start_date")
+        if raw_start not in (None, ""):
+            start_date = parse_start_date(raw_start, problems)
+
+        crm_modules = names("crm_modules")
+        bigin_modules = names("bigin_modules")
+        creator_reports = names("creator_reports", REPORT_RE)
+        if not (crm_modules or bigin_modules or creator_reports):
+            problems.append(
+                "crm_modules / bigin_modules / creator_reports: nothing to export, "
+                'set at least one (["*"] exports every module of a product)'
+            )
+
+        max_retries = config.get("max_retries", 8)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 1:
+            problems.append("max_retries: must be an integer >= 1")
+            max_retries = 8
+
+        settings_options = _stream_options(config.get("stream_options"), problems)
+        accounts_url = url("accounts_url") or dc.accounts
+        api_url = url("api_url")
+        creator_url = url("creator_url") or dc.creator
+        versions = (
+            choice("crm_api_version", CRM_VERSIONS, "v8"),
+            choice("bigin_api_version", BIGIN_VERSIONS, "v2"),
+            choice("creator_api_version", CREATOR_VERSIONS, "v2.1"),
+        )
+        timings = (
+            number("poll_interval", 2.0, 0.0),
+            number("poll_max_interval", 60.0, 0.0),
+            number("job_timeout", 7200.0, 1.0),
+            number("request_timeout", 300.0, 1.0),
+        )
+        if problems:
+            raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
+        assert client_id and client_secret and refresh_token
+        return cls(
+            client_id=client_id,
+            client_secret=client_secret,
+            refresh_token=refresh_token,
+            data_center=data_center,
+            accounts_url=accounts_url,
+            api_url=api_url,
+            creator_url=creator_url,
+            start_date=start_date,
+            crm_modules=crm_modules,
+            bigin_modules=bigin_modules,
+            crm_api_version=versions[0],
+            bigin_api_version=versions[1],
+            creator_reports=creator_reports,
+            creator_api_version=versions[2],
+            stream_options=settings_options,
+            poll_interval=timings[0],
+            poll_max_interval=timings[1],
+            job_timeout=timings[2],
+            request_timeout=timings[3],
+            max_retries=max_retries,
+        )
+
+
+def parse_start_date(value: Any, problems: list[str]) -> dt.datetime | None:
+    """Parse an ISO 8601 date or datetime; a value without offset is taken as UTC."""
+    if not isinstance(value, str):
+        problems.append("start_date: must be an ISO 8601 string such as 2024-01-31T00:00:00Z")
+        return None
+    text = value.strip()
+    try:
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        problems.append(
+            f"start_date: {value!r} is not an ISO 8601 datetime such as 2024-01-31T00:00:00Z"
+        )
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=dt.timezone.utc)
+    return parsed.astimezone(dt.timezone.utc)
+
+
+def _stream_options(raw: Any, problems: list[str]) -> dict[str, StreamOptions]:
+    if raw in (None, ""):
+        return {}
+    if not isinstance(raw, Mapping):
+        problems.append("stream_options: must be an object keyed by stream name")
+        return {}
+    options: dict[str, StreamOptions] = {}
+    for stream, value in raw.items():
+        where = f"stream_options.{stream}"
+        if not re.match(r"^(crm|bigin|creator)_[a-z0-9_]+$", str(stream)):
+            problems.append(
+                f"{where}: {stream!r} is not a stream name (crm_<module>, bigin_<module>, "
+                "creator_<app>_<report>, lower case)"
+            )
+            continue
+        if not isinstance(value, Mapping):
+            problems.append(f"{where}: must be an object")
+            continue
+        unknown = set(value) - STREAM_OPTION_KEYS
+        if unknown:
+            problems.append(
+                f"{where}: unknown option(s) {', '.join(sorted(unknown))}; "
+                f"known: {', '.join(sorted(STREAM_OPTION_KEYS))}"
+            )
+        key = value.get("replication_key")
+        if key is not None and (not isinstance(key, str) or not key):
+            problems.append(f"{where}.replication_key: must be a field API name")
+        criteria = value.get("criteria")
+        if criteria is not None:
+            if stream.startswith("creator_"):
+                if not isinstance(criteria, str):
+                    problems.append(f"{where}.criteria: must be a Creator criteria string")
+            elif not isinstance(criteria, Mapping):
+                problems.append(
+                    f"{where}.criteria: must be a Zoho criteria object such as "
+                    '{"field": {"api_name": "Lead_Source"}, "comparator": "equal", '
+                    '"value": "Web"}'
+                )
+        cvid = value.get("cvid")
+        if cvid is not None and not isinstance(cvid, str | int):
+            problems.append(f"{where}.cvid: must be a custom view id")
+        options[stream] = StreamOptions(
+            replication_key=key if isinstance(key, str) and key else None,
+            criteria=criteria,
+            cvid=str(cvid) if cvid is not None else None,
+            form=value.get("form") if isinstance(value.get("form"), str) else None,
+        )
+    return options

@@ -1,0 +1,220 @@
+"""TapZohoBulk: settings, discovery and the shared HTTP machinery of one run.
+
+Streams come from the input catalog when one is given (no metadata calls during a sync), otherwise
+from Zoho's metadata APIs. The catalog records each stream's product (`database_name`) and Zoho
+name (`table_name`) so a sync can be driven from the catalog alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+
+import requests
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_zoho_bulk.auth import ZohoAuth
+from tap_zoho_bulk.client import ZohoClient
+from tap_zoho_bulk.errors import ConfigError, ZohoError
+from tap_zoho_bulk.jobs import JobRunner
+from tap_zoho_bulk.products.base import BulkProduct, StreamDefinition
+from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
+from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, Settings, StreamOptions
+from tap_zoho_bulk.streams import BulkReadStream
+
+
+class TapZohoBulk(Tap):
+    """Singer tap for Zoho CRM, Bigin and Creator through the bulk read API."""
+
+    name = "tap-zoho-bulk"
+    config_jsonschema = CONFIG_SCHEMA
+    dynamic_catalog = True  # validate the config for --discover too
+
+    # --- configuration --------------------------------------------------------------------------
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if errors:
+            return errors
+        try:
+            self.settings = Settings.from_config(self.config)
+        except ConfigError as exc:
+            problems = str(exc).split("\n  - ")[1:] or [str(exc)]
+            if raise_errors:
+                raise ConfigValidationError(
+                    "Config validation failed", errors=problems
+                ) from None
+            return problems
+        return []
+
+    @cached_property
+    def _settings(self) -> Settings:
+        return getattr(self, "settings", None) or Settings.from_config(self.config)
+
+    # --- shared machinery (one session, one token, one job runner per run) ----------------------
+
+    @cached_property
+    def _session(self) -> requests.Session:
+        return requests.Session()
+
+    @cached_property
+    def zoho_auth(self) -> ZohoAuth:
+        s = self._settings
+        return ZohoAuth(
+            accounts_url=s.accounts_url,
+            client_id=s.client_id,
+            client_secret=s.client_secret,
+            refresh_token=s.refresh_token,
+            session=self._session,
+            timeout=min(s.request_timeout, 120.0),
+        )
+
+    @cached_property
+    def zoho_client(self) -> ZohoClient:
+        s = self._settings
+        client = ZohoClient(
+            self.zoho_auth, self._session, timeout=s.request_timeout, max_tries=s.max_retries
+        )
+        if s.api_url:
+            client.trust(s.api_url)
+        client.trust(s.creator_url)
+        return client
+
+    @cached_property
+    def job_runner(self) -> JobRunner:
+        s = self._settings
+        return JobRunner(
+            self.zoho_client,
+            poll_interval=s.poll_interval,
+            poll_max_interval=s.poll_max_interval,
+            timeout=s.job_timeout,
+        )
+
+    @cached_property
+    def sync_started(self) -> dt.datetime:
+        """End of every incremental window of this run (whole seconds, UTC)."""
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def api_base_url(self) -> str:
+        """CRM/Bigin API domain: `api_url`, else the token's `api_domain`, else the DC default."""
+        s = self._settings
+        if s.api_url:
+            return s.api_url
+        self.zoho_auth.token()
+        base = self.zoho_auth.api_domain or DATA_CENTERS[s.data_center].api
+        self.zoho_client.trust(base)
+        return base
+
+    @cached_property
+    def products(self) -> dict[str, BulkProduct]:
+        s = self._settings
+        return {
+            "crm": CrmProduct(
+                FAMILIES["crm"], s.crm_api_version, self.zoho_client,
+                modules=s.crm_modules, stream_options=s.stream_options,
+                base_url=self.api_base_url,
+            ),
+            "bigin": CrmProduct(
+                FAMILIES["bigin"], s.bigin_api_version, self.zoho_client,
+                modules=s.bigin_modules, stream_options=s.stream_options,
+                base_url=self.api_base_url,
+            ),
+        }
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    def discover_streams(self) -> Sequence[Stream]:
+        definitions = self._definitions_from_catalog()
+        if definitions is None:
+            definitions = self._discover_definitions()
+        known = {d.name for d in definitions}
+        for name in self._settings.stream_options:
+            if name not in known:
+                self.logger.warning("stream_options.%s: no such stream in this run", name)
+        return [self._build_stream(d) for d in definitions]
+
+    def _discover_definitions(self) -> list[StreamDefinition]:
+        s = self._settings
+        wanted = {"crm": s.crm_modules, "bigin": s.bigin_modules}
+        definitions: list[StreamDefinition] = []
+        with _clear_errors(self):
+            for product_name, selection in wanted.items():
+                if selection:
+                    definitions.extend(self.products[product_name].discover())
+        return definitions
+
+    def _definitions_from_catalog(self) -> list[StreamDefinition] | None:
+        """Stream definitions from the input catalog, if it has what a sync needs."""
+        catalog = self.input_catalog
+        if not catalog:
+            return None
+        definitions = []
+        for entry in catalog.values():
+            if entry.database not in self.products or not entry.table:
+                return None  # not a catalog this tap wrote: discover from Zoho instead
+            schema = entry.schema.to_dict()
+            options = self._settings.stream_options.get(entry.tap_stream_id, StreamOptions())
+            replication_key = entry.replication_key or entry.metadata.root.replication_key
+            if options.replication_key:
+                replication_key = options.replication_key
+            definitions.append(StreamDefinition(
+                name=entry.tap_stream_id,
+                product=entry.database,
+                target=entry.table,
+                schema=schema,
+                primary_key=(list(entry.key_properties or []) or ["id"])[0],
+                replication_key=replication_key,
+            ))
+        return definitions
+
+    def _build_stream(self, definition: StreamDefinition) -> BulkReadStream:
+        return BulkReadStream(
+            self,
+            definition,
+            self.products[definition.product],
+            self.job_runner,
+            self._settings.stream_options.get(definition.name, StreamOptions()),
+            self.sync_started,
+        )
+
+    @property
+    def catalog_dict(self) -> dict:
+        catalog = super().catalog_dict
+        for entry in catalog.get("streams", []):
+            stream = self.streams.get(entry["tap_stream_id"])
+            if isinstance(stream, BulkReadStream):
+                entry["database_name"] = stream.definition.product
+                entry["table_name"] = stream.definition.target
+        return catalog
+
+    # --- running --------------------------------------------------------------------------------
+
+    def sync_all(self) -> None:
+        with _clear_errors(self):
+            super().sync_all()
+            self.logger.info(
+                "Sync finished: %d token refresh(es), %d job status poll(s)",
+                self.zoho_auth.refreshes, self.job_runner.polls,
+            )
+
+    def run_discovery(self) -> str:
+        with _clear_errors(self):
+            return super().run_discovery()
+
+
+@contextmanager
+def _clear_errors(tap: Tap) -> Iterator[None]:
+    """End the run on a known failure with one clear line and exit code 1, not a traceback."""
+    try:
+        yield
+    except ZohoError as exc:
+        tap.logger.error("%s", exc)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    TapZohoBulk.cli()

@@ -1,0 +1,105 @@
+"""Settings: every bad value is reported before any request, naming its setting."""
+
+import datetime as dt
+
+import pytest
+
+from tap_zoho_bulk.errors import ConfigError
+from tap_zoho_bulk.settings import DATA_CENTERS, Settings
+
+BASE = {"client_id": "cid", "client_secret": "sec", "refresh_token": "rt", "crm_modules": ["Leads"]}
+
+
+def problems(**changes):
+    config = {**BASE, **changes}
+    config = {k: v for k, v in config.items() if v is not ...}
+    with pytest.raises(ConfigError) as info:
+        Settings.from_config(config)
+    return str(info.value)
+
+
+def test_defaults_follow_the_public_contract():
+    s = Settings.from_config(BASE)
+    assert s.data_center == "us"
+    assert s.accounts_url == "https://accounts.zoho.com"
+    assert s.api_url is None
+    assert s.creator_url == "https://creator.zoho.com"
+    assert (s.crm_api_version, s.bigin_api_version, s.creator_api_version) == ("v8", "v2", "v2.1")
+    assert s.start_date is None
+    assert s.crm_modules == ("Leads",)
+
+
+@pytest.mark.parametrize("dc", sorted(DATA_CENTERS))
+def test_every_data_centre_selects_its_three_hosts(dc):
+    s = Settings.from_config({**BASE, "data_center": dc})
+    assert s.accounts_url == DATA_CENTERS[dc].accounts
+    assert s.creator_url == DATA_CENTERS[dc].creator
+
+
+def test_eu_data_centre_hosts():
+    s = Settings.from_config({**BASE, "data_center": "eu"})
+    assert s.accounts_url == "https://accounts.zoho.eu"
+    assert DATA_CENTERS["eu"].api == "https://www.zohoapis.eu"
+
+
+def test_overrides_win_over_the_data_centre_and_lose_their_trailing_slash():
+    s = Settings.from_config({**BASE, "data_center": "in", "accounts_url": "http://127.0.0.1:9/",
+                              "api_url": "http://127.0.0.1:9/", "creator_url": "http://127.0.0.1:9"})
+    assert (s.accounts_url, s.api_url, s.creator_url) == ("http://127.0.0.1:9",) * 3
+
+
+@pytest.mark.parametrize("missing", ["client_id", "client_secret", "refresh_token"])
+def test_missing_credentials_are_named(missing):
+    assert f"{missing}: required setting is missing" in problems(**{missing: ...})
+
+
+def test_unknown_data_centre_is_named():
+    assert "data_center: 'mars' is not one of us, eu, in" in problems(data_center="mars")
+
+
+def test_malformed_start_date_is_named():
+    assert "start_date: '31/01/2024' is not an ISO 8601 datetime" in problems(start_date="31/01/2024")
+
+
+def test_start_date_is_parsed_as_utc():
+    s = Settings.from_config({**BASE, "start_date": "2024-01-31T10:00:00+05:30"})
+    assert s.start_date == dt.datetime(2024, 1, 31, 4, 30, tzinfo=dt.timezone.utc)
+    naive = Settings.from_config({**BASE, "start_date": "2024-01-31"})
+    assert naive.start_date == dt.datetime(2024, 1, 31, tzinfo=dt.timezone.utc)
+
+
+def test_bad_api_versions_are_named():
+    text = problems(crm_api_version="v9", bigin_api_version="v3")
+    assert "crm_api_version: 'v9'" in text
+    assert "bigin_api_version: 'v3'" in text
+
+
+def test_nothing_to_export_is_an_error():
+    assert "nothing to export" in problems(crm_modules=[])
+
+
+def test_all_problems_are_reported_at_once():
+    text = problems(client_id=..., data_center="xx", start_date="yesterday")
+    assert "client_id" in text and "data_center" in text and "start_date" in text
+
+
+def test_stream_options_are_checked():
+    assert "stream_options.leads: 'leads' is not a stream name" in problems(stream_options={"leads": {}})
+    assert "unknown option(s) sort" in problems(stream_options={"crm_leads": {"sort": "x"}})
+    assert "criteria: must be a Zoho criteria object" in problems(
+        stream_options={"crm_leads": {"criteria": "Lead_Source == Web"}})
+    s = Settings.from_config({**BASE, "stream_options": {"crm_leads": {
+        "replication_key": "Modified_Time", "cvid": 123,
+        "criteria": {"api_name": "Lead_Source", "comparator": "equal", "value": "Web"}}}})
+    assert s.stream_options["crm_leads"].replication_key == "Modified_Time"
+    assert s.stream_options["crm_leads"].cvid == "123"
+
+
+def test_secrets_never_appear_in_repr():
+    s = Settings.from_config({**BASE, "client_secret": "TOPSECRET", "refresh_token": "RTSECRET"})
+    assert "TOPSECRET" not in repr(s) and "RTSECRET" not in repr(s)
+
+
+def test_creator_reports_must_name_owner_app_and_report():
+    assert "creator_reports: 'sales/report' is not of the form owner/app/report" in problems(
+        creator_reports=["sales/report"])
