@@ -1,0 +1,78 @@
+"""Failures: one clear message, a non-zero exit, no secret printed and no bookmark advanced."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.conftest import tap_config
+from tests.e2e.harness import run_tap
+
+
+def assert_failed_cleanly(run, *needles, config=None):
+    assert run.exit_code != 0
+    for needle in needles:
+        assert needle in run.stderr, run.stderr[-3000:]
+    for state in run.states:
+        for bookmark in state.get("bookmarks", {}).values():
+            assert "replication_key_value" not in bookmark, state
+    if config:
+        for secret in ("client_secret", "refresh_token"):
+            assert config[secret] not in run.stderr and config[secret] not in run.stdout
+
+
+def test_bad_refresh_token_is_reported_clearly(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=5)
+    config = tap_config(emulator, refresh_token="1000.revoked.token")
+    run = run_tap(tmp_path, config)
+    assert_failed_cleanly(run, "invalid_code", "refresh_token", config=config)
+    assert "Traceback" not in run.stderr
+
+
+def test_failed_job_stops_the_run_without_advancing_state(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=30)
+    emulator.faults.fail_next_jobs(1)
+    config = tap_config(emulator, crm_modules=["Leads"])
+    run = run_tap(tmp_path, config)
+    assert_failed_cleanly(run, "FAILURE", "INTERNAL_SERVER_ERROR", config=config)
+
+
+@pytest.mark.parametrize(
+    ("changes", "needle"),
+    [
+        ({"client_id": None}, "client_id"),
+        ({"data_center": "mars"}, "data_center"),
+        ({"start_date": "last tuesday"}, "start_date"),
+        ({"crm_modules": ["Leadz"]}, "crm_modules: unknown module(s) Leadz"),
+        ({"crm_api_version": "v9"}, "crm_api_version"),
+    ],
+)
+def test_bad_config_stops_before_any_bulk_request(tmp_path, make_emulator, changes, needle):
+    emulator = make_emulator(records_per_module=5)
+    config = {k: v for k, v in {**tap_config(emulator), **changes}.items() if v is not None}
+    run = run_tap(tmp_path, config)
+    assert_failed_cleanly(run, needle, config=config)
+    assert not [r for r in emulator.requests if "/bulk/" in r.path]
+
+
+def test_transient_faults_are_survived_with_the_same_records(tmp_path, make_emulator):
+    from tests.e2e.test_sync import assert_records_match
+
+    emulator = make_emulator(records_per_module=60)
+    emulator.faults.inject(r"/crm/bulk/v8/read/\d+$", 500, {"code": "INTERNAL_ERROR", "details": {},
+                           "message": "Internal Server Error", "status": "error"}, times=2, method="GET")
+    emulator.faults.inject(r"/crm/bulk/v8/read$", 429, {"code": "TOO_MANY_REQUESTS", "details": {},
+                           "message": "too many requests", "status": "error"}, times=1, method="POST")
+    emulator.faults.reset_connection(r"/result$", times=1)
+    emulator.faults.truncate_download(times=1)
+    config = tap_config(emulator, crm_modules=["Leads", "Deals"])
+    run = run_tap(tmp_path, config)
+    assert_records_match(run, emulator, "crm", ["Leads", "Deals"])
+
+
+def test_scope_mismatch_skips_the_product_module_with_a_warning(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=5, scopes=("ZohoCRM.bulk.ALL", "ZohoCRM.modules.ALL",
+                                                           "ZohoCRM.settings.ALL"))
+    config = tap_config(emulator, crm_modules=["Leads"], bigin_modules=["*"])
+    run = run_tap(tmp_path, config)
+    assert run.exit_code != 0
+    assert "OAUTH_SCOPE_MISMATCH" in run.stderr
