@@ -147,6 +147,8 @@ def _json_type(prop: Mapping[str, Any]) -> str:
 def converter_for(prop: Mapping[str, Any], overrides: Mapping[str, Converter]) -> Converter | None:
     """The converter for one schema property; None means keep the text as it is."""
     kind = _json_type(prop)
+    if kind == "array" and "array" in overrides:
+        return overrides["array"]
     if kind == "string":
         fmt = prop.get("format")
         if fmt in overrides:
@@ -159,8 +161,9 @@ def converter_for(prop: Mapping[str, Any], overrides: Mapping[str, Converter]) -
 class RowConverter:
     """Turns CSV rows (lists of text, in header order) into typed records for one stream.
 
-    Built once per downloaded file from the stream schema and the file's header: a selected field
-    missing from the header becomes null, a column the schema does not know is reported once.
+    Built once per downloaded file from the stream schema and the file's header. A selected field
+    missing from the header is left out of the records (and reported once by the stream), as is a
+    column the schema does not know (the stream decides what to do with those).
     """
 
     def __init__(
@@ -203,6 +206,4 @@ class RowConverter:
                     raise ValueError(
                         f"field {name!r} holds {text[:40]!r}, not a valid {type_name} ({exc})"
                     ) from None
-        for name in self.missing:
-            record[name] = None
         return record

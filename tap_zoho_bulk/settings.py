@@ -11,7 +11,9 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from singer_sdk import typing as th
 
@@ -83,6 +85,12 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description='Creator reports as "owner/app/report" strings.'),
     th.Property("creator_api_version", th.StringType, default="v2.1",
                 allowed_values=list(CREATOR_VERSIONS), description="Creator bulk API version."),
+    th.Property("creator_time_zone", th.StringType,
+                description="IANA time zone of the Creator applications' dates (default: the "
+                "application's time_zone from the applications metadata)."),
+    th.Property("creator_date_format", th.StringType,
+                description="Date format of the Creator applications, e.g. dd-MMM-yyyy (default: the "
+                "application's date_format from the metadata)."),
     th.Property("stream_options", th.ObjectType(additional_properties=True), default={},
                 description="Per-stream options keyed by stream name: replication_key, criteria, "
                 "cvid (CRM/Bigin), form (Creator)."),
@@ -128,6 +136,8 @@ class Settings:
     bigin_api_version: str
     creator_reports: tuple[str, ...]
     creator_api_version: str
+    creator_time_zone: str | None
+    creator_date_format: str | None
     stream_options: Mapping[str, StreamOptions]
     poll_interval: float
     poll_max_interval: float
@@ -175,8 +185,9 @@ class Settings:
             return items
 
         def number(name: str, default: float, minimum: float) -> float:
+            # The SDK reads config numbers as Decimal.
             value = config.get(name, default)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < minimum:
+            if isinstance(value, bool) or not isinstance(value, int | float | Decimal) or value < minimum:
                 problems.append(f"{name}: must be a number >= {minimum}")
                 return default
             return float(value)
@@ -219,6 +230,12 @@ class Settings:
             max_retries = 8
 
         settings_options = _stream_options(config.get("stream_options"), problems)
+        creator_time_zone = text("creator_time_zone")
+        if creator_time_zone:
+            try:
+                ZoneInfo(creator_time_zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                problems.append(f"creator_time_zone: {creator_time_zone!r} is not an IANA time zone")
         accounts_url = url("accounts_url") or dc.accounts
         api_url = url("api_url")
         creator_url = url("creator_url") or dc.creator
@@ -251,6 +268,8 @@ class Settings:
             bigin_api_version=versions[1],
             creator_reports=creator_reports,
             creator_api_version=versions[2],
+            creator_time_zone=creator_time_zone,
+            creator_date_format=text("creator_date_format"),
             stream_options=settings_options,
             poll_interval=timings[0],
             poll_max_interval=timings[1],

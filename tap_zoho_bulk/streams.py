@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 
 from tap_zoho_bulk.errors import ApiError, DataError, Kind
 from tap_zoho_bulk.export import open_export
@@ -63,10 +63,7 @@ class BulkReadStream(Stream):
 
     def selected_fields(self) -> list[str]:
         """Selected properties, in schema order (the job's `fields` and the record keys)."""
-        return [
-            name for name in self.schema["properties"]
-            if self.mask.get(("properties", name), True)
-        ]
+        return [name for name in self.schema["properties"] if self.mask[("properties", name)]]
 
     def window(self, context: Mapping[str, Any] | None) -> Window | None:
         if not self.replication_key:
@@ -93,7 +90,14 @@ class BulkReadStream(Stream):
                 path, primary_key=self.definition.primary_key
             ) as (header, rows):
                 convert = RowConverter(self.schema, header, selected, overrides=overrides)
-                self._report_columns(convert)
+                if convert.unknown:
+                    selected = self._adopt_columns(convert.unknown, selected)
+                    convert = RowConverter(self.schema, header, selected, overrides=overrides)
+                if convert.missing:
+                    LOGGER.warning(
+                        "%s: the export lacks selected columns, left out of the records: %s",
+                        self.name, ", ".join(convert.missing),
+                    )
                 for row in rows:
                     if not row:
                         continue
@@ -120,7 +124,7 @@ class BulkReadStream(Stream):
                     error.details, Mapping) else None
                 if error.kind is Kind.UNSUPPORTED and field in fields:
                     LOGGER.warning(
-                        "%s: Zoho cannot bulk-export field %s (%s); it will be null",
+                        "%s: Zoho cannot bulk-export field %s (%s); it is left out",
                         self.name, field, error.code,
                     )
                     fields = [name for name in fields if name != field]
@@ -133,17 +137,17 @@ class BulkReadStream(Stream):
             LOGGER.info("%s: job %s completed with %s records", self.name, job_id, status.count)
             return status
 
-    def _report_columns(self, convert: RowConverter) -> None:
-        if convert.unknown:
-            LOGGER.warning(
-                "%s: the export has columns not in the schema, not emitted: %s "
-                "(run discovery again to add them)", self.name, ", ".join(convert.unknown),
-            )
-        if convert.missing:
-            LOGGER.warning(
-                "%s: the export lacks selected columns, emitted as null: %s",
-                self.name, ", ".join(convert.missing),
-            )
+    def _adopt_columns(self, columns: list[str], selected: list[str]) -> list[str]:
+        """Columns the schema does not know are never dropped: they join the schema as strings,
+        announced by a new SCHEMA message before the first record that carries them."""
+        LOGGER.warning(
+            "%s: the export has columns the catalog does not know; emitting them as strings: %s "
+            "(run discovery again to type them)", self.name, ", ".join(columns),
+        )
+        for column in columns:
+            self.schema["properties"][column] = {"type": ["string", "null"]}
+        self._write_schema_message()
+        return [*selected, *columns]
 
     def _advance_bookmark(self, context: Mapping[str, Any] | None, window: Window) -> None:
         """Set the bookmark to the window end: every record created before it has been emitted."""

@@ -22,6 +22,7 @@ from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.errors import ConfigError, ZohoError
 from tap_zoho_bulk.jobs import JobRunner
 from tap_zoho_bulk.products.base import BulkProduct, StreamDefinition
+from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
 from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, Settings, StreamOptions
 from tap_zoho_bulk.streams import BulkReadStream
@@ -123,6 +124,12 @@ class TapZohoBulk(Tap):
                 modules=s.bigin_modules, stream_options=s.stream_options,
                 base_url=self.api_base_url,
             ),
+            "creator": CreatorProduct(
+                s.creator_api_version, self.zoho_client,
+                reports=s.creator_reports, stream_options=s.stream_options,
+                base_url=s.creator_url, time_zone=s.creator_time_zone,
+                date_format=s.creator_date_format,
+            ),
         }
 
     # --- discovery ------------------------------------------------------------------------------
@@ -139,7 +146,7 @@ class TapZohoBulk(Tap):
 
     def _discover_definitions(self) -> list[StreamDefinition]:
         s = self._settings
-        wanted = {"crm": s.crm_modules, "bigin": s.bigin_modules}
+        wanted = {"crm": s.crm_modules, "bigin": s.bigin_modules, "creator": s.creator_reports}
         definitions: list[StreamDefinition] = []
         with _clear_errors(self):
             for product_name, selection in wanted.items():

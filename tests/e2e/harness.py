@@ -79,9 +79,11 @@ def expected_value(field_meta: dict[str, Any], value: Any) -> Any:
         return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     if isinstance(value, dt.date):
         return value.isoformat()
-    kind = crm_property(field_meta)
-    if kind is not None and kind["type"][0] == "number":
+    kind = (crm_property(field_meta) or {"type": ["string"]})["type"][0]
+    if kind == "number":
         return float(value)
+    if kind == "string" and isinstance(value, int):  # bigint ids are numeric in Zoho's data
+        return str(value)
     return value
 
 

@@ -1,0 +1,11 @@
+"""A local, faithful Zoho emulator (Accounts OAuth + CRM + Bigin bulk read and metadata).
+
+Zoho cannot be reached from tests, so the tap is exercised against this HTTP server,
+which is deliberately as strict as Zoho's documented behaviour.
+"""
+
+from .data import Dataset
+from .options import EmulatorOptions
+from .server import RequestLog, ZohoEmulator
+
+__all__ = ["Dataset", "EmulatorOptions", "RequestLog", "ZohoEmulator"]
