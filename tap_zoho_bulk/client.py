@@ -100,15 +100,15 @@ class ZohoClient:
 
     # --- downloads ----------------------------------------------------------------------------
 
-    def download(self, url: str, dest: Path) -> int:
-        """Stream a bulk result to `dest` (never into memory); return its size in bytes.
+    def download(self, url: str, dest: Path) -> tuple[int, dict[str, str]]:
+        """Stream a bulk result to `dest` (never into memory); return its size and the headers.
 
         The body must be a complete ZIP: a short read or a body that is not a ZIP (an expired link
         answering HTML, a proxy page) is retried like a connection reset.
         """
         where = f"GET {urlsplit(url).path}"
 
-        def attempt() -> int:
+        def attempt() -> tuple[int, dict[str, str]]:
             response = self._send("GET", url, where, stream=True)
             with response:
                 content_type = response.headers.get("Content-Type", "").lower()
@@ -127,7 +127,7 @@ class ZohoClient:
                 raise TransportError(f"download cut short: {size} of {expected} bytes [{where}]")
             if not zipfile.is_zipfile(dest):
                 raise TransportError(f"the downloaded result is not a ZIP file [{where}]")
-            return size
+            return size, dict(response.headers)
 
         return self._with_retries(attempt, where)
 

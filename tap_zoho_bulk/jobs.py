@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from tap_zoho_bulk.client import ZohoClient
@@ -25,6 +26,14 @@ from tap_zoho_bulk.products.base import (
 )
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
+
+
+@dataclass(frozen=True)
+class Download:
+    """A downloaded result file and where the export continues after it (None: it was the last)."""
+
+    path: Path
+    next_position: Position | None
 
 
 class JobRunner:
@@ -82,7 +91,7 @@ class JobRunner:
             LOGGER.debug("%s: job %s is %s", stream.name, job_id, status.raw_state)
 
     @contextmanager
-    def download(self, product: BulkProduct, status: JobStatus) -> Iterator[Path]:
+    def download(self, product: BulkProduct, status: JobStatus) -> Iterator[Download]:
         """Download the job's result into a temporary file, removed when the block ends."""
         if not status.download_url:
             raise JobFailedError(f"bulk job {status.job_id} completed without a download_url")
@@ -91,8 +100,8 @@ class JobRunner:
         handle.close()
         path = Path(handle.name)
         try:
-            size = self.client.download(url, path)
+            size, headers = self.client.download(url, path)
             LOGGER.info("Downloaded result of job %s (%d bytes)", status.job_id, size)
-            yield path
+            yield Download(path, product.next_position(status, headers))
         finally:
             path.unlink(missing_ok=True)

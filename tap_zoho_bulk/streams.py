@@ -86,8 +86,8 @@ class BulkReadStream(Stream):
         emitted = 0
         while position is not None:
             status = self._run_job(fields, window, position)
-            with self.jobs.download(self.product, status) as path, open_export(
-                path, primary_key=self.definition.primary_key
+            with self.jobs.download(self.product, status) as result, open_export(
+                result.path, primary_key=self.definition.primary_key
             ) as (header, rows):
                 convert = RowConverter(self.schema, header, selected, overrides=overrides)
                 if convert.unknown:
@@ -106,7 +106,7 @@ class BulkReadStream(Stream):
                     except ValueError as exc:
                         raise DataError(f"{self.name}: {exc}; state was not advanced") from None
                     emitted += 1
-            position = status.next_position
+            position = result.next_position
         LOGGER.info("%s: %d records exported", self.name, emitted)
         if window is not None:
             self._advance_bookmark(context, window)

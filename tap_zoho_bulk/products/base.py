@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -106,6 +107,10 @@ class BulkProduct(Protocol):
 
     def parse_status(self, payload: Any, position: Position) -> JobStatus:
         """Normalised status from the status response."""
+        ...
+
+    def next_position(self, status: JobStatus, headers: Mapping[str, str]) -> Position | None:
+        """Where the export continues after this result (status payload or download headers)."""
         ...
 
     def value_converters(self, stream: StreamDefinition) -> dict[str, Any]:

@@ -365,6 +365,14 @@ class CreatorProduct:
             return JobStatus(job_id, JobState.FAILED, raw, error=str(result.get("error_message") or ""))
         return JobStatus(job_id, JobState.PENDING, raw)
 
+    def next_position(self, status: JobStatus, headers: Mapping[str, str]) -> Position | None:
+        """v2.1 names the next batch's cursor in the status; both versions in the `recordCursor`
+        header of the download."""
+        if status.next_position is not None:
+            return status.next_position
+        cursor = next((v for k, v in headers.items() if k.lower() == "recordcursor" and v), None)
+        return Position(record_cursor=cursor) if cursor else None
+
     def value_converters(self, stream: StreamDefinition) -> dict[str, Any]:
         owner, app, _ = stream.target.split("/")
         fmt = self.app_format(owner, app)

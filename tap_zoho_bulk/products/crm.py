@@ -311,5 +311,8 @@ class CrmProduct:
         page = result.get("page") or position.page
         return Position(page=int(page) + 1)
 
+    def next_position(self, status: JobStatus, headers: Mapping[str, str]) -> Position | None:
+        return status.next_position
+
     def value_converters(self, stream: StreamDefinition) -> dict[str, Any]:
         return {}
