@@ -43,7 +43,7 @@ class JobRunner:
         self,
         client: ZohoClient,
         *,
-        poll_interval: float = 2.0,
+        poll_interval: float = 1.0,
         poll_max_interval: float = 60.0,
         timeout: float = 7200.0,
         sleep: Callable[[float], None] = time.sleep,

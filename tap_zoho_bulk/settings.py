@@ -94,7 +94,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("stream_options", th.ObjectType(additional_properties=True), default={},
                 description="Per-stream options keyed by stream name: replication_key, criteria, "
                 "cvid (CRM/Bigin), form (Creator)."),
-    th.Property("poll_interval", th.NumberType, default=2.0,
+    th.Property("poll_interval", th.NumberType, default=1.0,
                 description="Seconds before the first job status poll; doubles up to "
                 "poll_max_interval."),
     th.Property("poll_max_interval", th.NumberType, default=60.0,
@@ -245,7 +245,7 @@ class Settings:
             choice("creator_api_version", CREATOR_VERSIONS, "v2.1"),
         )
         timings = (
-            number("poll_interval", 2.0, 0.0),
+            number("poll_interval", 1.0, 0.0),
             number("poll_max_interval", 60.0, 0.0),
             number("job_timeout", 7200.0, 1.0),
             number("request_timeout", 300.0, 1.0),
