@@ -63,7 +63,7 @@ def test_expired_token_is_replaced_before_zoho_rejects_it(make_emulator):
 def test_bad_refresh_token_names_the_problem(make_emulator):
     emulator = make_emulator(records_per_module=1)
     client = make_client(emulator, refresh_token="1000.nope.nope")
-    with pytest.raises(AuthError, match="invalid_code.*refresh_token is invalid"):
+    with pytest.raises(AuthError, match=r"invalid_code.*refresh_token is invalid"):
         client.request_json("GET", modules_url(emulator))
 
 
