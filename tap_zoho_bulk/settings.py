@@ -91,6 +91,9 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("creator_date_format", th.StringType,
                 description="Date format of the Creator applications, e.g. dd-MMM-yyyy (default: the "
                 "application's date_format from the metadata)."),
+    th.Property("creator_jobs_per_minute", th.IntegerType, default=5,
+                description="Creator bulk jobs the tap creates per minute at most (Zoho allows 5 per "
+                "user)."),
     th.Property("stream_options", th.ObjectType(additional_properties=True), default={},
                 description="Per-stream options keyed by stream name: replication_key, criteria, "
                 "cvid (CRM/Bigin), form (Creator)."),
@@ -138,6 +141,7 @@ class Settings:
     creator_api_version: str
     creator_time_zone: str | None
     creator_date_format: str | None
+    creator_jobs_per_minute: int
     stream_options: Mapping[str, StreamOptions]
     poll_interval: float
     poll_max_interval: float
@@ -224,6 +228,10 @@ class Settings:
                 'set at least one (["*"] exports every module of a product)'
             )
 
+        jobs_per_minute = config.get("creator_jobs_per_minute", 5)
+        if isinstance(jobs_per_minute, bool) or not isinstance(jobs_per_minute, int) or jobs_per_minute < 1:
+            problems.append("creator_jobs_per_minute: must be an integer >= 1")
+            jobs_per_minute = 5
         max_retries = config.get("max_retries", 8)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 1:
             problems.append("max_retries: must be an integer >= 1")
@@ -270,6 +278,7 @@ class Settings:
             creator_api_version=versions[2],
             creator_time_zone=creator_time_zone,
             creator_date_format=text("creator_date_format"),
+            creator_jobs_per_minute=jobs_per_minute,
             stream_options=settings_options,
             poll_interval=timings[0],
             poll_max_interval=timings[1],

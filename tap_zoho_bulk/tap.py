@@ -128,7 +128,7 @@ class TapZohoBulk(Tap):
                 s.creator_api_version, self.zoho_client,
                 reports=s.creator_reports, stream_options=s.stream_options,
                 base_url=s.creator_url, time_zone=s.creator_time_zone,
-                date_format=s.creator_date_format,
+                date_format=s.creator_date_format, jobs_per_minute=s.creator_jobs_per_minute,
             ),
         }
 

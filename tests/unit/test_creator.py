@@ -1,0 +1,123 @@
+"""Creator specifics: names, date formats and zones, criteria strings, statuses, cursors, limits."""
+
+import datetime as dt
+
+import pytest
+
+from tap_zoho_bulk.products.base import JobState, Position, StreamDefinition, Window
+from tap_zoho_bulk.products.creator import (
+    AppFormat,
+    CreatorProduct,
+    RateLimiter,
+    java_to_strptime,
+    split_choices,
+    stream_name,
+)
+from tap_zoho_bulk.settings import StreamOptions
+
+UTC = dt.timezone.utc
+REPORT = StreamDefinition("creator_sales_benin_tous_les_offres", "creator", "acme/sales-benin/Tous_les_Offres",
+                          {"properties": {}}, "ID", "Added_Time")
+
+
+def product(base="https://creator.zoho.eu", version="v2.1", **kwargs):
+    p = CreatorProduct(version, client=None, reports=[REPORT.target], stream_options={}, base_url=base, **kwargs)
+    p._formats["acme/sales-benin"] = AppFormat(dt.timezone(dt.timedelta(hours=1)), java_to_strptime("dd-MMM-yyyy"))
+    p.limiter = RateLimiter(1000, 60)
+    return p
+
+
+def test_stream_names():
+    assert stream_name("acme/sales-benin/Tous_les_Offres") == "creator_sales_benin_tous_les_offres"
+    assert stream_name("o/my-app/All-Orders") == "creator_my_app_all_orders"
+
+
+@pytest.mark.parametrize(("java", "py"), [("dd-MMM-yyyy", "%d-%b-%Y"), ("MM-dd-yyyy", "%m-%d-%Y"),
+                                          ("MMM dd,yyyy", "%b %d,%Y"), ("yyyy/MM/dd", "%Y/%m/%d")])
+def test_java_date_patterns(java, py):
+    assert java_to_strptime(java) == py
+
+
+def test_datetimes_are_read_in_the_application_zone_and_emitted_in_utc():
+    fmt = AppFormat(dt.timezone(dt.timedelta(hours=1)), "%d-%b-%Y")
+    assert fmt.parse_datetime("06-Sep-2021 16:47:18") == "2021-09-06T15:47:18+00:00"
+    assert fmt.parse_date("06-Sep-2021") == "2021-09-06"
+    assert fmt.literal(dt.datetime(2024, 1, 1, 0, 0, tzinfo=UTC)) == "01-Jan-2024 01:00:00"
+
+
+def test_other_date_formats():
+    from zoneinfo import ZoneInfo
+
+    fmt = AppFormat(ZoneInfo("Asia/Kolkata"), java_to_strptime("MM-dd-yyyy"))
+    assert fmt.parse_datetime("09-06-2021 16:47:18") == "2021-09-06T11:17:18+00:00"
+
+
+def test_urls_of_both_families():
+    assert product()._bulk_url(REPORT.target) == (
+        "https://creator.zoho.eu/api/bulk/v2.1/acme/sales-benin/report/Tous_les_Offres/read")
+    assert product("https://www.zohoapis.eu", "v2")._bulk_url(REPORT.target) == (
+        "https://www.zohoapis.eu/creator/v2/bulk/acme/sales-benin/report/Tous_les_Offres/read")
+
+
+def test_first_request_has_the_window_as_a_criteria_string_and_the_largest_batch():
+    window = Window("Added_Time", dt.datetime(2024, 1, 1, tzinfo=UTC), dt.datetime(2024, 2, 1, 9, 30, tzinfo=UTC))
+    request = product().job_request(REPORT, ["ID", "Nom"], window, StreamOptions(criteria='Statut == "Ouvert"'),
+                                    Position())
+    assert request.body == {"query": {
+        "max_records": 200000, "fields": ["ID", "Nom"],
+        "criteria": 'Added_Time >= "01-Jan-2024 01:00:00" && Added_Time < "01-Feb-2024 10:30:00" '
+                    '&& (Statut == "Ouvert")'}}
+
+
+def test_next_batch_sends_only_the_cursor():
+    request = product().job_request(REPORT, ["ID"], None, StreamOptions(), Position(record_cursor="c1"))
+    assert request.body == {"query": {"record_cursor": "c1"}}
+
+
+@pytest.mark.parametrize("status", ["In-progress", "IN PROGRESS", "in_progress"])
+def test_pending_spellings(status):
+    payload = {"code": 3000, "details": {"id": "1", "status": status}}
+    assert product().parse_status(payload, Position()).state is JobState.PENDING
+
+
+@pytest.mark.parametrize("status", ["Completed", "COMPLETED"])
+def test_completed_spellings_and_cursor(status):
+    payload = {"code": 3000, "details": {"id": "1", "status": status, "result": {
+        "count": 3, "download_url": "/api/bulk/v2.1/acme/sales-benin/report/R/read/1/result/", "record_cursor": "c2"}}}
+    parsed = product().parse_status(payload, Position())
+    assert parsed.state is JobState.COMPLETED
+    assert parsed.next_position == Position(record_cursor="c2")
+    assert product().next_position(parsed, {}) == Position(record_cursor="c2")
+
+
+def test_v2_cursor_comes_from_the_download_header():
+    payload = {"code": 3000, "details": {"id": "1", "status": "Completed", "result": {"count": 3, "download_url": "/x"}}}
+    parsed = product(version="v2").parse_status(payload, Position())
+    assert product().next_position(parsed, {"recordCursor": "c9"}) == Position(record_cursor="c9")
+    assert product().next_position(parsed, {}) is None
+
+
+def test_failed_status():
+    payload = {"code": 3000, "details": {"id": "1", "status": "Failed"}}
+    assert product().parse_status(payload, Position()).state is JobState.FAILED
+
+
+def test_multi_select_cells():
+    assert split_choices("Rouge, Vert") == ["Rouge", "Vert"]
+    assert split_choices("A;B") == ["A", "B"]
+
+
+def test_rate_limiter_waits_for_the_oldest_call_to_leave_the_window():
+    now = [0.0]
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    limiter = RateLimiter(5, 60, clock=lambda: now[0], sleep=sleep)
+    for _ in range(5):
+        limiter.wait()
+        now[0] += 1
+    limiter.wait()
+    assert sleeps == [55.0]
