@@ -163,3 +163,42 @@ def test_short_lived_tokens_are_refreshed_before_they_expire(tmp_path, make_emul
     run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads", "Contacts"]))
     assert_records_match(run, emulator, "crm", ["Leads", "Contacts"])
     assert 2 <= emulator.token_refreshes <= 20
+
+
+def test_modified_time_replication_catches_updates(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=30)
+    config = tap_config(emulator, crm_modules=["Deals"],
+                        stream_options={"crm_deals": {"replication_key": "Modified_Time"}})
+    first = run_tap(tmp_path / "1", config)
+    assert first.exit_code == 0, first.stderr[-3000:]
+    assert first.final_state["bookmarks"]["crm_deals"]["replication_key"] == "Modified_Time"
+    time.sleep(1.1)
+    target = emulator.dataset.records("crm", "Deals")[3]
+    emulator.dataset.update_record("crm", "Deals", target["id"], Deal_Name="Renamed ✓")
+    second = run_tap(tmp_path / "2", config, state=first.final_state)
+    assert second.exit_code == 0, second.stderr[-3000:]
+    assert [(r["id"], r["Deal_Name"]) for r in second.records["crm_deals"]] == [(target["id"], "Renamed ✓")]
+
+
+def test_user_criteria_is_anded_with_the_window(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=80)
+    records = emulator.dataset.records("crm", "Leads")
+    source = next(r["Lead_Source"] for r in records if r.get("Lead_Source"))
+    criteria = {"field": {"api_name": "Lead_Source"}, "comparator": "equal", "value": source}
+    for version in ("v8", "v2"):
+        config = tap_config(emulator, crm_modules=["Leads"], crm_api_version=version,
+                            stream_options={"crm_leads": {"criteria": criteria}})
+        run = run_tap(tmp_path / version, config)
+        assert run.exit_code == 0, run.stderr[-3000:]
+        assert {r["id"] for r in run.records["crm_leads"]} == {
+            r["id"] for r in records if r.get("Lead_Source") == source}
+
+
+def test_the_committed_catalog_is_what_discovery_produces_for_the_demo_data(tmp_path, make_emulator):
+    import json
+    from pathlib import Path
+
+    emulator = make_emulator(records_per_module=5, seed=42)
+    committed = json.loads((Path(__file__).parents[2] / "catalog.json").read_text())
+    produced = discover(tmp_path, emulator.tap_config())  # the config scripts/demo uses
+    assert produced["streams"] == committed["streams"]
