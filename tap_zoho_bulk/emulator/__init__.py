@@ -1,4 +1,4 @@
-"""A local, faithful Zoho emulator (Accounts OAuth + CRM + Bigin bulk read and metadata).
+"""A local, faithful Zoho emulator (Accounts OAuth + CRM, Bigin and Creator bulk read and metadata).
 
 Zoho cannot be reached from tests, so the tap is exercised against this HTTP server,
 which is deliberately as strict as Zoho's documented behaviour.

@@ -1,8 +1,8 @@
 """The emulated organisations' data: modules, field metadata, users and records.
 
-Keyed by product ("crm", "bigin"; a future "creator" slots in beside them) so every
-handler reads the same source of truth, and tests can compare what a client exported
-with ``records()`` exactly.
+Keyed by product ("crm", "bigin", and "creator" for the Creator workspace, whose
+applications/forms/reports live in ``creatordata``) so every handler reads the same source
+of truth, and tests can compare what a client exported with ``records()`` exactly.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ import copy
 import datetime as dt
 import random
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .catalog import CATALOG
+from .creatorcatalog import DEFAULT_APPS, AppSpec
+from .creatordata import CreatorWorkspace, app_specs
 from .generator import ValueGenerator
 from .schema import FieldSpec, ModuleSpec, Record, field_metadata, module_metadata
 
@@ -33,6 +35,7 @@ SPAN = dt.timedelta(days=730)
 SYSTEM_FIELDS = ("Created_Time", "Modified_Time", "Created_By", "Modified_By", "Owner")
 
 ModuleCounts = Mapping[str | tuple[str, str], int]
+CREATOR = "creator"
 
 
 class _Module:
@@ -63,6 +66,7 @@ class Dataset:
         self._users: dict[str, list[dict[str, Any]]] = {}
         self._counters: dict[str, int] = {}
         self._live_rng = random.Random(f"{seed}:live")
+        self.creator = CreatorWorkspace("acme", self._lock, seed)  # empty until generate()
 
     # ------------------------------------------------------------ generation
     @classmethod
@@ -74,19 +78,43 @@ class Dataset:
         module_counts: ModuleCounts | None = None,
         timezone: str = "Asia/Kolkata",
         end: dt.datetime | None = None,
+        creator_owner: str = "acme",
+        creator_apps: Iterable[Mapping[str, Any] | AppSpec] | None = None,
     ) -> Dataset:
-        """Build the CRM and Bigin orgs; same arguments give the same data.
+        """Build the CRM and Bigin orgs and the Creator workspace; same arguments give the same data.
 
         ``module_counts`` overrides the record count per module, keyed by
-        ``(product, module)`` or by a bare module name (all products).
+        ``(product, module)`` or by a bare module name (all products). Creator forms are
+        keyed ``("creator", "Offre")`` (every app), ``("creator", "sales-benin/Offre")``
+        (one app) or the bare form name.
         Generated datetimes fall in the two years before ``end`` (fixed default, so
         the data does not depend on today's date).
+
+        ``creator_apps`` replaces the two default Creator applications (sales-benin,
+        sales-burkina), e.g. ``[{"link_name": "sales-india", "application_name": "Ventes
+        Inde", "time_zone": "Asia/Kolkata", "date_format": "MM-dd-yyyy"}]``; every app gets
+        the same forms and reports. ``creator_owner`` is the workspace (account owner) name.
         """
         dataset = cls(seed, timezone)
         end_local = (end or DEFAULT_END).astimezone(dataset.tz)
         counts = dict(module_counts or {})
         for product, catalog in CATALOG.items():
             dataset._build_product(product, catalog(), end_local, records_per_module, counts)
+
+        def creator_count(app: str, form: str) -> int:
+            for key in ((CREATOR, f"{app}/{form}"), (CREATOR, form), form):
+                if key in counts:
+                    return counts[key]
+            return records_per_module
+
+        dataset.creator = CreatorWorkspace.build(
+            seed=seed,
+            owner=creator_owner,
+            apps=app_specs(creator_apps, DEFAULT_APPS),
+            end=end or DEFAULT_END,
+            count=creator_count,
+            lock=dataset._lock,
+        )
         return dataset
 
     def _next_id(self, product: str, step: int = 1) -> str:
@@ -242,7 +270,13 @@ class Dataset:
         return copy.deepcopy(self._module(product, module).info)
 
     def fields(self, product: str, module: str) -> list[dict[str, Any]]:
-        """Field metadata dicts exactly as served by /settings/fields (copies)."""
+        """Field metadata dicts exactly as served by /settings/fields (copies).
+
+        For ``"creator"``, ``module`` is ``"owner/app/form"`` and the dicts are Creator's
+        Get Fields entries ``{unique, max_char, display_name, link_name, type, mandatory}``.
+        """
+        if product == CREATOR:
+            return self.creator.fields(module)
         return copy.deepcopy(self._module(product, module).fields)
 
     def field_spec(self, product: str, module: str, api_name: str) -> FieldSpec | None:
@@ -257,7 +291,13 @@ class Dataset:
         return None
 
     def records(self, product: str, module: str) -> list[Record]:
-        """Canonical records (deep copies)."""
+        """Canonical records (deep copies).
+
+        For ``"creator"``, ``module`` is a report path ``"owner/app/report"`` and each record
+        has exactly the report's columns as keys.
+        """
+        if product == CREATOR:
+            return self.creator.records(module)
         with self._lock:
             return copy.deepcopy(self._module(product, module).records)
 
@@ -276,6 +316,20 @@ class Dataset:
     def org_prefix(self, product: str) -> str:
         """Leading digits of ids minted in this product's org."""
         return ORG_PREFIX[product]
+
+    # ------------------------------------------------------------ Creator
+    def creator_reports(self) -> list[str]:
+        """Every Creator report as ``"owner/app/report"``."""
+        return self.creator.report_paths()
+
+    def creator_app(self, owner: str, app: str) -> dict[str, Any]:
+        """The Get Applications entry of one Creator application (KeyError when unknown)."""
+        return self.creator.app(owner, app).metadata()
+
+    def creator_report(self, path: str) -> dict[str, Any]:
+        """``{"form": <form link name>, "columns": [column names in CSV order]}`` of a report."""
+        _app, report = self.creator.report(path)
+        return {"form": report.form, "columns": list(report.columns)}
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -298,7 +352,13 @@ class Dataset:
     def add_records(
         self, product: str, module: str, n: int, created_time: dt.datetime | None = None
     ) -> list[Record]:
-        """Create ``n`` records stamped now (or at ``created_time``, timezone-aware)."""
+        """Create ``n`` records stamped now (or at ``created_time``, timezone-aware).
+
+        For ``"creator"``, ``module`` is a report path; the records are added to the report's
+        form (Added_Time = Modified_Time = the stamp) and returned as the report shows them.
+        """
+        if product == CREATOR:
+            return self.creator.add_records(module, n, created_time)
         if created_time is not None and created_time.tzinfo is None:
             raise ValueError("created_time must be timezone-aware")
         with self._lock:
@@ -315,7 +375,13 @@ class Dataset:
             return copy.deepcopy(fresh)
 
     def update_record(self, product: str, module: str, record_id: str, **values: Any) -> Record:
-        """Change field values; Modified_Time becomes now unless given explicitly."""
+        """Change field values; Modified_Time becomes now unless given explicitly.
+
+        For ``"creator"``, ``module`` is a report path and ``values`` are form field link
+        names (or Added_Time / Modified_Time / Added_User); returns the report's view.
+        """
+        if product == CREATOR:
+            return self.creator.update_record(module, record_id, **values)
         with self._lock:
             state = self._module(product, module)
             record = state.by_id.get(record_id)

@@ -46,6 +46,7 @@ class Faults:
         self._failing_jobs = 0
         self._truncations = 0
         self._no_content: dict[tuple[str, str], int | None] = {}
+        self._creator_daily_after: int | None = None
 
     # ----------------------------------------------------------- arming
     def expire_access_tokens(self) -> None:
@@ -98,6 +99,14 @@ class Faults:
         with self._lock:
             self._no_content[(product, module)] = times
 
+    def creator_daily_limit(self, after: int = 0) -> None:
+        """After ``after`` more Creator calls, every Creator call answers HTTP 200 code 4000.
+
+        Stays armed until ``clear()``: Zoho's daily limit does not lift within a run either.
+        """
+        with self._lock:
+            self._creator_daily_after = max(0, after)
+
     def clear(self) -> None:
         """Disarm everything still pending."""
         with self._lock:
@@ -106,6 +115,7 @@ class Faults:
             self._failing_jobs = 0
             self._truncations = 0
             self._no_content.clear()
+            self._creator_daily_after = None
 
     # ----------------------------------------------------------- consuming
     def take_reset(self, path: str) -> bool:
@@ -159,4 +169,14 @@ class Faults:
                 del self._no_content[key]
             else:
                 self._no_content[key] = remaining
+            return True
+
+    def take_creator_daily_limit(self) -> bool:
+        """Count one Creator call; True when the armed daily limit is reached."""
+        with self._lock:
+            if self._creator_daily_after is None:
+                return False
+            if self._creator_daily_after > 0:
+                self._creator_daily_after -= 1
+                return False
             return True

@@ -69,3 +69,20 @@ class EmulatorOptions:
     content_disposition: str = "quoted"  # "quoted" filename="x.zip" | "rfc5987" filename*=
     download_limit: int = 10  # downloads per download_window per refresh token
     download_window: float = 60.0
+
+    # --- Zoho Creator -----------------------------------------------------
+    # Owner (workspace) of the generated Creator data when the emulator generates its own
+    # dataset; a dataset passed to ZohoEmulator keeps its own owner (Dataset.generate(creator_owner=)).
+    creator_owner: str = "acme"
+    creator_batch_size: int = 200_000  # records per job at most (also capped by query.max_records)
+    creator_cursor_ttl: float = 900.0  # record_cursor lifetime (Zoho: 15 minutes)
+    creator_result_ttl: float = 86_400.0  # a job's result is kept this long (Zoho: 24 hours)
+    creator_status_style: str = "mixed"  # "mixed": In-progress/Completed/Failed; "upper": IN PROGRESS/…
+    creator_multiselect_separator: str = ", "  # between multi-select / checkbox choices in the CSV
+    creator_create_limit: int = 5  # job creations per creator_create_window per refresh token (user)
+    creator_create_window: float = 60.0
+    creator_org_create_limit: int = 15  # … and for the whole org
+    creator_download_limit: int = 10  # downloads per creator_download_window per refresh token (user)
+    creator_download_window: float = 60.0
+    creator_org_download_limit: int = 30  # … and for the whole org
+    creator_daily_limit: int | None = None  # Creator API calls per refresh token per day (None = no limit)

@@ -116,10 +116,21 @@ class Router:
     def __init__(self, routes: Iterable[Route] = (), not_found: ErrorFactory = _not_found):
         self._routes: list[Route] = list(routes)
         self._not_found = not_found
+        self._fallbacks: list[tuple[re.Pattern[str], ErrorFactory]] = []
 
     def add(self, routes: Iterable[Route]) -> None:
         """Append more rows (a product registering itself)."""
         self._routes.extend(routes)
+
+    def not_found_under(self, prefix_regex: str, not_found: ErrorFactory) -> None:
+        """Unknown paths matching ``prefix_regex`` (re.match) get this product's not-found error."""
+        self._fallbacks.append((re.compile(prefix_regex), not_found))
+
+    def _unknown_path(self, request: Request) -> ApiError:
+        for pattern, factory in self._fallbacks:
+            if pattern.match(request.path):
+                return factory(request)
+        return self._not_found(request)
 
     def dispatch(self, request: Request) -> Response:
         """Run the matching handler; ApiErrors become error responses."""
@@ -136,5 +147,5 @@ class Router:
                 return route.handler(request)
             except ApiError as exc:
                 return Response.error(exc)
-        error = path_hit.bad_method(request) if path_hit else self._not_found(request)
+        error = path_hit.bad_method(request) if path_hit else self._unknown_path(request)
         return Response.error(error)

@@ -1,4 +1,4 @@
-"""The emulator process: one HTTP server for accounts, CRM and Bigin.
+"""The emulator process: one HTTP server for accounts, CRM, Bigin and Creator.
 
 A ThreadingHTTPServer on 127.0.0.1 serves a route table built from per-product
 modules, records every request for assertions, and applies armed faults before
@@ -23,6 +23,11 @@ from urllib.parse import parse_qs, urlsplit
 from .bulk import BulkReadApi
 from .callbacks import CallbackSender
 from .context import EmulatorContext
+from .creatorbulk import CreatorBulkApi
+from .creatorerrors import CREATOR_PATH_PREFIX, generic_failure, invalid_url, is_creator_path
+from .creatorerrors import error_for_status as creator_error_for_status
+from .creatorgate import CreatorGate
+from .creatormeta import CreatorMetaApi
 from .data import Dataset
 from .errors import ERROR_CONTENT_TYPE, ZohoError, error_for_status
 from .faults import Faults, Injection
@@ -122,11 +127,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class ZohoEmulator:
-    """A local, faithful stand-in for Zoho Accounts + CRM + Bigin bulk read."""
+    """A local, faithful stand-in for Zoho Accounts + CRM + Bigin + Creator bulk read."""
 
     def __init__(self, options: EmulatorOptions | None = None, dataset: Dataset | None = None) -> None:
         self.options = options or EmulatorOptions()
-        self.dataset = dataset or Dataset.generate(timezone=self.options.org_timezone)
+        self.dataset = dataset or Dataset.generate(
+            timezone=self.options.org_timezone, creator_owner=self.options.creator_owner
+        )
         opts = self.options
         self._tokens = TokenStore(opts)
         self.faults = Faults(self._tokens.expire_all)
@@ -146,6 +153,10 @@ class ZohoEmulator:
         for product in PRODUCTS:
             self.router.add(BulkReadApi(self._ctx, product).routes())
             self.router.add(MetadataApi(self._ctx, product).routes())
+        creator_gate = CreatorGate(self._ctx)
+        self.router.add(CreatorBulkApi(self._ctx, creator_gate).routes())
+        self.router.add(CreatorMetaApi(self._ctx, creator_gate).routes())
+        self.router.not_found_under(CREATOR_PATH_PREFIX, lambda _request: invalid_url())
         self._log: list[RequestLog] = []
         self._log_lock = threading.Lock()
         self._server: _HttpServer | None = None
@@ -254,15 +265,17 @@ class ZohoEmulator:
             _drop(handler)
             return
         injection = self.faults.take_injection(request.method, request.path)
+        creator = is_creator_path(request.path)
         if injection is not None:
-            response = _injected(injection)
+            response = _injected(injection, creator)
         else:
             try:
                 response = self.router.dispatch(request)
             except Exception:
                 if self.options.verbose:
                     traceback.print_exc(file=sys.stderr)
-                response = Response.error(ZohoError("INTERNAL_ERROR"))
+                error = generic_failure(500) if creator else ZohoError("INTERNAL_ERROR")
+                response = Response.error(error)
         if request.token is not None:
             reset = self._ctx.now_iso(request.token.expires_at)
             response.headers.append(("X-ACCESSTOKEN-RESET", reset))
@@ -339,11 +352,12 @@ def _drop(handler: BaseHTTPRequestHandler) -> None:
         handler.connection.shutdown(socket.SHUT_RDWR)
 
 
-def _injected(injection: Injection) -> Response:
-    """Build the canned response of an injection."""
+def _injected(injection: Injection, creator: bool = False) -> Response:
+    """Build the canned response of an injection (Creator's error body on Creator paths)."""
     body, status = injection.body, injection.status
     if body is None:
-        response = Response.json(status, error_for_status(status).body(), content_type=ERROR_CONTENT_TYPE)
+        error = creator_error_for_status(status) if creator else error_for_status(status)
+        response = Response.json(status, error.body(), content_type=ERROR_CONTENT_TYPE)
     elif isinstance(body, (bytes, str)):
         raw = body.encode("utf-8") if isinstance(body, str) else body
         response = Response(status, raw, [("Content-Type", "text/plain;charset=utf-8")])

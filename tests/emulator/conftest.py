@@ -150,3 +150,19 @@ def make_emulator() -> Iterator[Callable[..., ZohoEmulator]]:
     yield make
     for emulator in started:
         emulator.stop()
+
+
+@pytest.fixture(scope="module")
+def cemu(dataset: Dataset) -> Iterator[ZohoEmulator]:
+    """A Creator test module's emulator: fast jobs, small batches, per-minute limits out of the way."""
+    from tests.emulator.creator_support import CREATOR_FAST  # creator_support imports this module
+
+    with ZohoEmulator(EmulatorOptions(**CREATOR_FAST), dataset) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def cclient(cemu: ZohoEmulator) -> Any:
+    from tests.emulator.creator_support import CreatorClient
+
+    return CreatorClient(cemu)
