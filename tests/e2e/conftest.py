@@ -8,7 +8,11 @@ import pytest
 
 from tap_zoho_bulk.emulator import Dataset, EmulatorOptions, ZohoEmulator
 
-FAST = {"job_duration": 0.05, "download_limit": 1000, "page_size": 25}
+# Zoho's per-minute limits would make every multi-job test wait minutes; the tests of those limits
+# set them back explicitly (test_creator.py::test_creator_create_limit_is_respected…).
+FAST = {"job_duration": 0.05, "download_limit": 1000, "page_size": 25,
+        "creator_create_limit": 1000, "creator_org_create_limit": 1000,
+        "creator_download_limit": 1000, "creator_org_download_limit": 1000}
 
 
 @pytest.fixture

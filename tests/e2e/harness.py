@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,17 @@ class TapRun:
 
     def schemas(self) -> dict[str, dict[str, Any]]:
         return {m["stream"]: m["schema"] for m in self.messages if m["type"] == "SCHEMA"}
+
+
+def next_second() -> None:
+    """Sleep into the next wall-clock second.
+
+    Zoho stamps records in whole seconds and the tap ends each window at the whole second it
+    started (exclusive), so a record stamped in the same second as a run's start belongs to the
+    next run's window. A test that changes data and expects the very next run to see it waits
+    until the clock has left the second of the change.
+    """
+    time.sleep(1.05 - time.time() % 1.0)
 
 
 def run_tap(tmp_path: Path, config: dict[str, Any], *, catalog: dict | None = None,

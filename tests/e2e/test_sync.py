@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import tap_config
-from tests.e2e.harness import discover, expected_records, run_tap
+from tests.e2e.harness import discover, expected_records, next_second, run_tap
 
 UTC = dt.timezone.utc
 
@@ -115,6 +115,7 @@ def test_second_sync_returns_only_new_records(tmp_path, make_emulator):
     assert bookmark is not None and bookmark.endswith("+00:00")
     time.sleep(1.1)  # new records get a Created_Time after the first window's end
     added = emulator.dataset.add_records("crm", "Leads", 7)
+    next_second()
     second = run_tap(tmp_path / "2", config, state=first.final_state)
     assert second.exit_code == 0, second.stderr[-3000:]
     assert sorted(r["id"] for r in second.records.get("crm_leads", [])) == sorted(r["id"] for r in added)
@@ -175,6 +176,7 @@ def test_modified_time_replication_catches_updates(tmp_path, make_emulator):
     time.sleep(1.1)
     target = emulator.dataset.records("crm", "Deals")[3]
     emulator.dataset.update_record("crm", "Deals", target["id"], Deal_Name="Renamed ✓")
+    next_second()
     second = run_tap(tmp_path / "2", config, state=first.final_state)
     assert second.exit_code == 0, second.stderr[-3000:]
     assert [(r["id"], r["Deal_Name"]) for r in second.records["crm_deals"]] == [(target["id"], "Renamed ✓")]
