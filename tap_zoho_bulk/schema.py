@@ -162,8 +162,8 @@ class RowConverter:
     """Turns CSV rows (lists of text, in header order) into typed records for one stream.
 
     Built once per downloaded file from the stream schema and the file's header. A selected field
-    missing from the header is left out of the records (and reported once by the stream), as is a
-    column the schema does not know (the stream decides what to do with those).
+    missing from the header is left out of the records (and reported once by the stream); columns
+    the schema does not know are the stream's business before it builds the converter.
     """
 
     def __init__(
@@ -185,8 +185,6 @@ class RowConverter:
             prop = properties[name]
             convert = converter_for(prop, overrides or {})
             self.plan.append((name, position[name], convert, prop.get("format") or _json_type(prop)))
-        known = set(properties)
-        self.unknown = [name for name in header if name not in known]
         self.width = len(header)
 
     def __call__(self, row: list[str]) -> dict[str, Any]:

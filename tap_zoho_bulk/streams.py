@@ -52,6 +52,7 @@ class BulkReadStream(Stream):
         self.jobs = jobs
         self.options = options
         self.sync_started = sync_started
+        self._renames: dict[str, str] = {}  # export column → record key, learnt from the metadata
         super().__init__(tap, schema=definition.schema, name=definition.name)
         self.primary_keys = [definition.primary_key]
         self.replication_key = definition.replication_key
@@ -89,12 +90,14 @@ class BulkReadStream(Stream):
             with self.jobs.download(self.product, status) as result, open_export(
                 result.path, primary_key=self.definition.primary_key
             ) as (header, rows):
+                header = [self._renames.get(column, column) for column in header]
+                unknown = [column for column in header if column not in self.schema["properties"]]
+                if unknown:
+                    header, selected = self._adopt_columns(header, unknown, selected)
                 convert = RowConverter(self.schema, header, selected, overrides=overrides)
-                if convert.unknown:
-                    selected = self._adopt_columns(convert.unknown, selected)
-                    convert = RowConverter(self.schema, header, selected, overrides=overrides)
                 if convert.missing:
-                    LOGGER.warning(
+                    log = LOGGER.info if self.product.partial_exports else LOGGER.warning
+                    log(
                         "%s: the export lacks selected columns, left out of the records: %s",
                         self.name, ", ".join(convert.missing),
                     )
@@ -137,17 +140,41 @@ class BulkReadStream(Stream):
             LOGGER.info("%s: job %s completed with %s records", self.name, job_id, status.count)
             return status
 
-    def _adopt_columns(self, columns: list[str], selected: list[str]) -> list[str]:
-        """Columns the schema does not know are never dropped: they join the schema as strings,
-        announced by a new SCHEMA message before the first record that carries them."""
+    def _adopt_columns(
+        self, header: list[str], unknown: list[str], selected: list[str]
+    ) -> tuple[list[str], list[str]]:
+        """Columns the schema does not know are never dropped. The product names and types them
+        (Creator: from the form fields, display names mapped to link names); new ones join the
+        schema, announced by a SCHEMA message before the first record that carries them.
+        Returns the header under record keys and the selected fields including the new ones."""
+        adopted = self.product.column_schemas(self.definition, unknown)
+        self._renames.update({column: key for column, (key, _) in adopted.items() if key != column})
+        properties = self.schema["properties"]
+        added = {key: prop for key, prop in adopted.values() if key not in properties}
         LOGGER.warning(
-            "%s: the export has columns the catalog does not know; emitting them as strings: %s "
-            "(run discovery again to type them)", self.name, ", ".join(columns),
+            "%s: the export has columns the catalog does not know; %s",
+            self.name, ", ".join(
+                f"{column} → {key} ({_describe_type(prop)})" if key != column
+                else f"{column} ({_describe_type(prop)})"
+                for column, (key, prop) in adopted.items()
+            ),
         )
-        for column in columns:
-            self.schema["properties"][column] = {"type": ["string", "null"]}
-        self._write_schema_message()
-        return [*selected, *columns]
+        if added:
+            self._schema = {**self.schema, "properties": {**properties, **added}}
+            # The SDK's mapper holds its own copy of the (selected) schema: register the new one
+            # so SCHEMA messages and stream maps follow, then let the stream fetch its maps again.
+            selected_schema = {
+                **self.schema,
+                "properties": {
+                    name: prop for name, prop in self.schema["properties"].items()
+                    if self.mask[("properties", name)]
+                },
+            }
+            self._tap.mapper.register_raw_stream_schema(self.name, selected_schema, self.primary_keys)
+            self._stream_maps = None
+            self._write_schema_message()
+        header = [self._renames.get(column, column) for column in header]
+        return header, [*selected, *added]
 
     def _advance_bookmark(self, context: Mapping[str, Any] | None, window: Window) -> None:
         """Set the bookmark to the window end: every record created before it has been emitted."""
@@ -163,3 +190,9 @@ def _describe(position: Position) -> str:
     if position.record_cursor:
         return "next record cursor"
     return f"page {position.page}"
+
+
+def _describe_type(prop: Mapping[str, Any]) -> str:
+    types = prop.get("type", "string")
+    kind = next((k for k in ([types] if isinstance(types, str) else types) if k != "null"), "string")
+    return str(prop.get("format") or kind)

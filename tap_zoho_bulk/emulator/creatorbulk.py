@@ -308,8 +308,11 @@ class CreatorBulkApi:
         opts = self.ctx.options
         with job.lock:
             if job.zip_cache is None:
+                header = job.header
+                if opts.creator_csv_header == "display_name":
+                    header = [_display_name(app, report, column) for column in header]
                 data = render_csv(
-                    job.header,
+                    header,
                     job.rows,
                     tz=app.tz,
                     line_terminator=opts.csv_line_terminator,
@@ -317,6 +320,18 @@ class CreatorBulkApi:
                 )
                 job.zip_cache = zip_single(f"{report.link_name}_{job.id}.csv", data)
             return job.zip_cache
+
+
+SYSTEM_DISPLAY_NAMES = {
+    "Added_Time": "Added Time", "Modified_Time": "Modified Time", "Added_User": "Added User",
+}
+
+
+def _display_name(app: CreatorApp, report: CreatorReport, column: str) -> str:
+    """A column as Creator's own report export labels it (field display names); lookup display
+    columns such as ``Client.Nom`` and ``ID`` keep their names."""
+    field = app.forms[report.form].spec.field(column)
+    return field.display_name if field else SYSTEM_DISPLAY_NAMES.get(column, column)
 
 
 def _query(raw: bytes) -> dict[str, Any]:

@@ -79,6 +79,9 @@ class EmulatorOptions:
     creator_result_ttl: float = 86_400.0  # a job's result is kept this long (Zoho: 24 hours)
     creator_status_style: str = "mixed"  # "mixed": In-progress/Completed/Failed; "upper": IN PROGRESS/…
     creator_multiselect_separator: str = ", "  # between multi-select / checkbox choices in the CSV
+    # CSV header cells: field link names (as `fields` names them), or "display_name" as Creator's
+    # report export labels columns (API-REFERENCE §3.4: which one bulk read writes is unconfirmed).
+    creator_csv_header: str = "link_name"
     creator_create_limit: int = 5  # job creations per creator_create_window per refresh token (user)
     creator_create_window: float = 60.0
     creator_org_create_limit: int = 15  # … and for the whole org

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -81,6 +81,9 @@ class BulkProduct(Protocol):
 
     name: str
     base_url: str
+    # True when an export may lack schema columns as a matter of course (a Creator report shows a
+    # subset of its form); False when a missing column means the field is gone (CRM, Bigin).
+    partial_exports: bool
 
     def discover(self) -> list[StreamDefinition]:
         """Streams this product offers for the configured modules / reports."""
@@ -111,6 +114,14 @@ class BulkProduct(Protocol):
 
     def next_position(self, status: JobStatus, headers: Mapping[str, str]) -> Position | None:
         """Where the export continues after this result (status payload or download headers)."""
+        ...
+
+    def column_schemas(
+        self, stream: StreamDefinition, columns: Sequence[str]
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
+        """For each column an export has and the stream's schema lacks: the record key it goes
+        under and its JSON schema (typed from the metadata where the product can). Every column
+        gets an entry: unknown columns are kept, never dropped."""
         ...
 
     def value_converters(self, stream: StreamDefinition) -> dict[str, Any]:

@@ -57,8 +57,6 @@ SYSTEM_COLUMNS: dict[str, dict[str, Any]] = {
     "Modified_Time": DATETIME,
     "Added_User": STRING,
     "Modified_User": STRING,
-    "Added_User_IP_Address": STRING,
-    "Modified_User_IP_Address": STRING,
 }
 _JAVA_TO_STRPTIME = [("yyyy", "%Y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
                      ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("yy", "%y"), ("a", "%p")]
@@ -129,6 +127,17 @@ def _parse_loose(text: str) -> dt.datetime:
     raise ValueError(f"unrecognised date {text[:30]!r}")
 
 
+def creator_property(field: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON schema of one form field from its Get Fields `type` code."""
+    return dict(CREATOR_TYPES.get(_int(field.get("type")), STRING))
+
+
+FORM_COMPONENT = 1  # Get Sections component types: 1 form, 2 report, 3 page
+# System columns as Creator's report exports label them.
+SYSTEM_DISPLAY_NAMES = {"Added Time": "Added_Time", "Modified Time": "Modified_Time",
+                        "Added User": "Added_User", "Modified User": "Modified_User"}
+
+
 def stream_name(report: str) -> str:
     """`owner/app/report` → `creator_<app>_<report>`, lower case, `-` → `_`."""
     _, app, name = report.split("/")
@@ -162,6 +171,8 @@ class CreatorProduct:
     """Bulk read and metadata of Zoho Creator reports."""
 
     name = "creator"
+    # A report shows some of its form's fields: schema columns absent from an export are normal.
+    partial_exports = True
 
     def __init__(
         self,
@@ -179,14 +190,19 @@ class CreatorProduct:
         self.client = client
         self.reports = tuple(reports)
         self.stream_options = stream_options
-        self.base_url = base_url.rstrip("/")
+        # Creator answers on two URL families: its own host (`/api/bulk/…`, `/api/v2/…`) and the
+        # unified API domain (`/creator/{ver}/bulk/…`, `/creator/{ver}/meta/…`). The second is used
+        # when creator_url is a www.zohoapis.* host or ends with `/creator` (a proxy, an emulator).
+        parts = urlsplit(base_url.rstrip("/"))
+        self.zohoapis = "zohoapis" in parts.netloc or parts.path.endswith("/creator")
+        self.base_url = f"{parts.scheme}://{parts.netloc}"
         self.time_zone = time_zone
         self.date_format = date_format
-        # Both URL families of Creator: its own host, or the unified www.zohoapis.* domain.
-        self.zohoapis = "zohoapis" in urlsplit(self.base_url).netloc
         self.limiter = RateLimiter(jobs_per_minute, 60.0)
         self._formats: dict[str, AppFormat] = {}
         self._applications: list[dict[str, Any]] | None = None
+        self._form_names: dict[str, list[str]] = {}  # metadata read once per run: Creator counts
+        self._fields: dict[str, dict[str, dict[str, Any]]] = {}  # every call against a daily limit
 
     # --- URLs -------------------------------------------------------------------------------------
 
@@ -214,10 +230,8 @@ class CreatorProduct:
             form = options.form or self._derive_form(owner, app, name)
             properties: dict[str, Any] = {k: dict(v) for k, v in SYSTEM_COLUMNS.items()}
             if form:
-                for field in self._form_fields(owner, app, form):
-                    link = field.get("link_name")
-                    if link and link not in properties:
-                        properties[str(link)] = dict(CREATOR_TYPES.get(_int(field.get("type")), STRING))
+                for link, field in self._form_fields(owner, app, form).items():
+                    properties.setdefault(link, creator_property(field))
             replication_key = options.replication_key or DEFAULT_REPLICATION_KEY
             if properties.get(replication_key, {}).get("format") != "date-time":
                 raise ConfigError(
@@ -251,24 +265,105 @@ class CreatorProduct:
             )
 
     def _derive_form(self, owner: str, app: str, report: str) -> str | None:
-        """The form behind a report. Zoho has no API for it, so: the form whose link name the report's
-        name contains (longest match, e.g. `All_Orders` → `Orders`, `Tous_les_Offres` → `Offre`),
-        else the only form of the application, else none (columns then come as strings)."""
-        forms = [f.get("link_name") for f in self._get(f"{owner}/{app}/forms", "forms") if f.get("link_name")]
+        """The form behind a report. Zoho has no API for it, so, in this order:
+
+        1. the only form in the menu section that lists the report (Get Sections);
+        2. the form whose link name the report's name contains, longest first
+           (`All_Orders` → `Order`, `Tous_les_Offres` → `Offre`);
+        3. the application's only form.
+
+        Otherwise None: the report's columns are typed from the form fields when the first export
+        shows them (`column_schemas`), and `stream_options.<stream>.form` makes it exact.
+        """
+        forms = list(self._forms(owner, app))
+        in_section = [f for f in self._section_forms(owner, app, report) if f in forms]
+        if len(in_section) == 1:
+            return in_section[0]
         folded = report.lower()
-        matches = [f for f in forms if f.lower() in folded or f.lower().rstrip("s") in folded]
+        candidates = in_section or forms
+        matches = [f for f in candidates if f.lower() in folded or f.lower().rstrip("s") in folded]
         if matches:
             return max(matches, key=len)
         if len(forms) == 1:
             return forms[0]
         LOGGER.warning(
-            "creator %s/%s/%s: cannot tell which form feeds this report; set stream_options."
-            "<stream>.form for typed columns (until then they are strings)", owner, app, report,
+            "creator %s/%s/%s: no metadata tells which form feeds this report; its columns are "
+            "typed from the form fields when the first export shows them (set stream_options."
+            "<stream>.form to type them at discovery)", owner, app, report,
         )
         return None
 
-    def _form_fields(self, owner: str, app: str, form: str) -> list[dict[str, Any]]:
-        return self._get(f"{owner}/{app}/form/{form}/fields", "fields")
+    def _section_forms(self, owner: str, app: str, report: str) -> list[str]:
+        """Forms listed in the same menu section(s) as `report`; [] when sections are unavailable
+        (the reference documents Get Sections on the zohoapis family only): it is only a hint."""
+        try:
+            sections = self._get(f"{owner}/{app}/sections", "sections")
+        except ApiError as error:
+            if error.kind is Kind.DAILY_LIMIT:
+                raise
+            LOGGER.debug("creator %s/%s: no sections (%s)", owner, app, error)
+            return []
+        found: list[str] = []
+        for section in sections:
+            components = section.get("components") or []
+            if any(c.get("link_name") == report for c in components):
+                found += [str(c["link_name"]) for c in components
+                          if _int(c.get("type")) == FORM_COMPONENT and c.get("link_name")]
+        return list(dict.fromkeys(found))
+
+    def _forms(self, owner: str, app: str) -> list[str]:
+        key = f"{owner}/{app}"
+        if key not in self._form_names:
+            self._form_names[key] = [
+                str(f["link_name"]) for f in self._get(f"{key}/forms", "forms") if f.get("link_name")
+            ]
+        return self._form_names[key]
+
+    def _form_fields(self, owner: str, app: str, form: str) -> dict[str, dict[str, Any]]:
+        key = f"{owner}/{app}/{form}"
+        if key not in self._fields:
+            fields = self._get(f"{owner}/{app}/form/{form}/fields", "fields")
+            self._fields[key] = {str(f["link_name"]): f for f in fields if f.get("link_name")}
+        return self._fields[key]
+
+    def column_schemas(
+        self, stream: StreamDefinition, columns: Sequence[str]
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Record key and schema for report columns the catalog lacks, from the form fields.
+
+        A report shows one form's fields, so the form sharing the most columns is asked first. A
+        column is a field's link name, or its display name (as Creator's own exports label
+        columns; the record key is then the link name); `Client.Nom`, a lookup's display column,
+        is field `Nom` of form `Client` when that form exists; anything else is a string.
+        """
+        owner, app, _ = stream.target.split("/")
+        forms = {form: self._form_fields(owner, app, form) for form in self._forms(owner, app)}
+        by_display = {
+            form: {str(f["display_name"]): f for f in fields.values() if f.get("display_name")}
+            for form, fields in forms.items()
+        }
+        wanted = set(columns)
+
+        def overlap(form: str) -> int:
+            return len(wanted & (forms[form].keys() | by_display[form].keys()))
+
+        ranked = sorted(forms, key=overlap, reverse=True)
+        adopted: dict[str, tuple[str, dict[str, Any]]] = {}
+        for column in columns:
+            system = SYSTEM_DISPLAY_NAMES.get(column, column)
+            if system in SYSTEM_COLUMNS:
+                adopted[column] = (system, dict(SYSTEM_COLUMNS[system]))
+                continue
+            head, dot, tail = column.partition(".")
+            field = forms.get(head, {}).get(tail) if dot else None
+            field = field or next((forms[f][column] for f in ranked if column in forms[f]), None)
+            if field is None:
+                field = next((by_display[f][column] for f in ranked if column in by_display[f]), None)
+                name = str(field["link_name"]) if field else column
+            else:
+                name = column
+            adopted[column] = (name, creator_property(field) if field else dict(STRING))
+        return adopted
 
     def app_format(self, owner: str, app: str) -> AppFormat:
         """Date format and time zone of an application (settings override the metadata)."""
@@ -318,9 +413,10 @@ class CreatorProduct:
         if position.record_cursor:
             # A follow-up batch may carry nothing but the cursor.
             return JobRequest(url, {"query": {"record_cursor": position.record_cursor}})
+        # No `fields`: Creator refuses a field its report does not show, and no API tells which
+        # form fields and system columns a report shows. The whole report is exported; columns
+        # deselected in the catalog are dropped by the SDK.
         query: dict[str, Any] = {"max_records": MAX_RECORDS}
-        if fields:
-            query["fields"] = fields
         criteria = self.criteria(stream, window, options.criteria)
         if criteria:
             query["criteria"] = criteria

@@ -22,7 +22,7 @@ from tap_zoho_bulk.products.base import (
     StreamDefinition,
     Window,
 )
-from tap_zoho_bulk.schema import crm_schema
+from tap_zoho_bulk.schema import STRING, crm_schema
 from tap_zoho_bulk.settings import StreamOptions
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
@@ -90,6 +90,8 @@ def format_literal(value: dt.datetime) -> str:
 
 class CrmProduct:
     """Bulk read and metadata for one of CRM / Bigin at one API version."""
+
+    partial_exports = False  # the CSV has exactly the requested fields
 
     def __init__(
         self,
@@ -313,6 +315,12 @@ class CrmProduct:
 
     def next_position(self, status: JobStatus, headers: Mapping[str, str]) -> Position | None:
         return status.next_position
+
+    def column_schemas(
+        self, stream: StreamDefinition, columns: Sequence[str]
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
+        # The CSV holds the requested fields; anything else is new to the metadata: a string.
+        return {column: (column, dict(STRING)) for column in columns}
 
     def value_converters(self, stream: StreamDefinition) -> dict[str, Any]:
         return {}

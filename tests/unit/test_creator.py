@@ -64,7 +64,7 @@ def test_first_request_has_the_window_as_a_criteria_string_and_the_largest_batch
     request = product().job_request(REPORT, ["ID", "Nom"], window, StreamOptions(criteria='Statut == "Ouvert"'),
                                     Position())
     assert request.body == {"query": {
-        "max_records": 200000, "fields": ["ID", "Nom"],
+        "max_records": 200000,
         "criteria": 'Added_Time >= "01-Jan-2024 01:00:00" && Added_Time < "01-Feb-2024 10:30:00" '
                     '&& (Statut == "Ouvert")'}}
 
@@ -121,3 +121,90 @@ def test_rate_limiter_waits_for_the_oldest_call_to_leave_the_window():
         now[0] += 1
     limiter.wait()
     assert sleeps == [55.0]
+
+
+class MetadataClient:
+    """Answers Creator metadata GETs from a dict of path suffix → body; records what was asked."""
+
+    def __init__(self, answers):
+        self.answers = answers
+        self.asked = []
+
+    def request_json(self, method, url, **_):
+        path = url.split("/api/v2/", 1)[1]
+        self.asked.append(path)
+        return 200, self.answers.get(path, {"code": 3000})
+
+
+FORMS = {"code": 3000, "forms": [{"link_name": "Client", "type": 1}, {"link_name": "Offre", "type": 1}]}
+FIELDS = {
+    "acme/sales-benin/form/Client/fields": {"code": 3000, "fields": [
+        {"link_name": "Nom", "type": 1}, {"link_name": "Solde", "type": 8}, {"link_name": "Actif", "type": 16}]},
+    "acme/sales-benin/form/Offre/fields": {"code": 3000, "fields": [
+        {"link_name": "Titre", "type": 1}, {"link_name": "Client", "type": 12},
+        {"link_name": "Montant", "display_name": "Montant (FCFA)", "type": 8},
+        {"link_name": "Quantite", "type": 5},
+        {"link_name": "Date_Offre", "display_name": "Date de l'offre", "type": 10},
+        {"link_name": "Produits", "type": 14}, {"link_name": "Actif", "type": 1}]},
+}
+
+
+def metadata_product(sections):
+    client = MetadataClient({"acme/sales-benin/forms": FORMS, "acme/sales-benin/sections": sections, **FIELDS})
+    p = CreatorProduct("v2.1", client=client, reports=[], stream_options={}, base_url="https://creator.zoho.eu")
+    return p, client
+
+
+def section(name, *components):
+    return {"link_name": name, "components": [{"type": kind, "link_name": link} for kind, link in components]}
+
+
+def test_the_form_in_the_report_section_is_the_report_form():
+    sections = {"code": 3000, "sections": [section("Suivi", (1, "Client"), (2, "Pipeline")),
+                                            section("Ventes", (1, "Offre"), (2, "Tous_les_Offres"))]}
+    p, _ = metadata_product(sections)
+    assert p._derive_form("acme", "sales-benin", "Pipeline") == "Client"  # the section wins over the name
+    assert p._derive_form("acme", "sales-benin", "Tous_les_Offres") == "Offre"
+
+
+def test_without_a_section_form_the_report_name_tells_it_or_nothing_does():
+    sections = {"code": 3000, "sections": [section("Pilotage", (2, "Pipeline"), (2, "Toutes_les_Offres_2024"))]}
+    p, client = metadata_product(sections)
+    assert p._derive_form("acme", "sales-benin", "Toutes_les_Offres_2024") == "Offre"
+    assert p._derive_form("acme", "sales-benin", "Pipeline") is None
+    assert client.asked.count("acme/sales-benin/forms") == 1  # metadata is read once per run
+
+
+def test_unknown_columns_are_typed_from_the_best_matching_form():
+    p, _ = metadata_product({"code": 3000, "sections": []})
+    stream = StreamDefinition("creator_sales_benin_pipeline", "creator", "acme/sales-benin/Pipeline",
+                              {"properties": {}}, "ID", "Added_Time")
+    columns = ["Modified_Time", "Titre", "Client", "Client.Nom", "Client.Solde", "Montant", "Quantite",
+               "Date_Offre", "Produits", "Actif", "Remarque"]
+    adopted = p.column_schemas(stream, columns)
+    assert {column: (key, s["type"][0], s.get("format")) for column, (key, s) in adopted.items()} == {
+        "Modified_Time": ("Modified_Time", "string", "date-time"),
+        "Titre": ("Titre", "string", None),
+        "Client": ("Client", "string", None),  # a lookup: the related record's id
+        "Client.Nom": ("Client.Nom", "string", None),  # a lookup's display column: Nom of form Client
+        "Client.Solde": ("Client.Solde", "number", None),
+        "Montant": ("Montant", "number", None),
+        "Quantite": ("Quantite", "integer", None),
+        "Date_Offre": ("Date_Offre", "string", "date"),
+        "Produits": ("Produits", "array", None),
+        "Actif": ("Actif", "string", None),  # Offre shares most columns: its single-line Actif
+        "Remarque": ("Remarque", "string", None),  # no metadata describes it: kept as a string
+    }
+
+
+def test_display_name_columns_go_under_the_field_link_names():
+    p, _ = metadata_product({"code": 3000, "sections": []})
+    stream = StreamDefinition("creator_sales_benin_pipeline", "creator", "acme/sales-benin/Pipeline",
+                              {"properties": {}}, "ID", "Added_Time")
+    adopted = p.column_schemas(stream, ["Added Time", "Montant (FCFA)", "Date de l'offre", "Titre"])
+    assert {column: (key, s["type"][0], s.get("format")) for column, (key, s) in adopted.items()} == {
+        "Added Time": ("Added_Time", "string", "date-time"),
+        "Montant (FCFA)": ("Montant", "number", None),
+        "Date de l'offre": ("Date_Offre", "string", "date"),
+        "Titre": ("Titre", "string", None),
+    }
