@@ -15,6 +15,7 @@ from functools import cached_property
 
 import requests
 from singer_sdk import Stream, Tap
+from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 
 from tap_zoho_bulk.auth import ZohoAuth
@@ -34,6 +35,8 @@ class TapZohoBulk(Tap):
     name = "tap-zoho-bulk"
     config_jsonschema = CONFIG_SCHEMA
     dynamic_catalog = True  # validate the config for --discover too
+    # msgspec encodes RECORD messages faster than the default json writer (scripts/benchmark_sync.py).
+    message_writer_class = MsgSpecWriter
 
     # --- configuration --------------------------------------------------------------------------
 
