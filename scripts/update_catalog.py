@@ -16,7 +16,7 @@ def main() -> None:
     dataset = Dataset.generate(seed=42, records_per_module=5)
     with ZohoEmulator(options=options, dataset=dataset) as emulator, tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.json"
-        config.write_text(json.dumps(emulator.tap_config()))
+        config.write_text(json.dumps(emulator.demo_config()))
         catalog = subprocess.run(
             [sys.executable, "-m", "tap_zoho_bulk", "--config", str(config), "--discover"],
             capture_output=True, text=True, check=True,

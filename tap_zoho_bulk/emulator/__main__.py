@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     dataset = Dataset.generate(seed=args.seed, records_per_module=args.records, timezone=options.org_timezone)
     emulator = ZohoEmulator(options=options, dataset=dataset).start()
     if args.config_out:
-        args.config_out.write_text(json.dumps(emulator.tap_config(), indent=2) + "\n")
+        args.config_out.write_text(json.dumps(emulator.demo_config(), indent=2) + "\n")
     print(f"Zoho emulator listening on {emulator.url}", flush=True)
 
     stop = threading.Event()

@@ -232,6 +232,15 @@ class ZohoEmulator:
         config.update(overrides)
         return config
 
+    def demo_config(self, **overrides: Any) -> dict[str, Any]:
+        """The config of scripts/demo and meltano.yml: every CRM and Bigin module, and four Creator
+        reports, the original user notes' Tous_les_Offres of both apps among them (four jobs keep
+        within Creator's five job creations per minute)."""
+        reports = self.dataset.creator_reports()
+        wanted = [r for r in reports if r.endswith(("/Tous_les_Offres", "sales-benin/All_Clients",
+                                                    "sales-burkina/Pipeline_Commercial"))]
+        return self.tap_config(creator_reports=wanted, **overrides)
+
     def add_refresh_token(self, token: str, scopes: list[str] | tuple[str, ...] | None = None) -> None:
         """Register another refresh token (another user, or narrower scopes)."""
         self._tokens.add_refresh_token(token, scopes)

@@ -202,5 +202,5 @@ def test_the_committed_catalog_is_what_discovery_produces_for_the_demo_data(tmp_
 
     emulator = make_emulator(records_per_module=5, seed=42)
     committed = json.loads((Path(__file__).parents[2] / "catalog.json").read_text())
-    produced = discover(tmp_path, emulator.tap_config())  # the config scripts/demo uses
+    produced = discover(tmp_path, emulator.demo_config())  # the config scripts/demo uses
     assert produced["streams"] == committed["streams"]
