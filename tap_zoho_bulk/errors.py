@@ -134,7 +134,8 @@ AUTH_ERRORS: dict[str, str] = {
         "than data_center / accounts_url: generate a new one (README: Connect a Zoho account)"
     ),
     "invalid_client": (
-        "client_id is unknown to this accounts server: check client_id and data_center"
+        "the accounts server does not accept this client: check client_id and client_secret, and "
+        "that data_center / accounts_url is the data centre the client was created in"
     ),
     "invalid_client_secret": "client_secret does not match client_id",
     "Access Denied": (

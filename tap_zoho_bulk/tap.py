@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -223,6 +224,10 @@ def _clear_errors(tap: Tap) -> Iterator[None]:
         yield
     except ZohoError as exc:
         tap.logger.error("%s", exc)
+        # The SDK's CLI closes the --state / --catalog files it opened only when it returns; the
+        # process ends here and the OS closes them, so the interpreter's "unclosed file" warnings
+        # (printed when PYTHONWARNINGS is set, as Meltano does) would only bury the one line above.
+        warnings.simplefilter("ignore", ResourceWarning)
         sys.exit(1)
 
 

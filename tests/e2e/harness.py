@@ -53,20 +53,24 @@ def next_second() -> None:
 
 
 def run_tap(tmp_path: Path, config: dict[str, Any], *, catalog: dict | None = None,
-            state: dict | None = None, args: tuple[str, ...] = (), timeout: float = 300) -> TapRun:
+            state: dict | None = None, args: tuple[str, ...] = (), timeout: float = 300,
+            env: dict[str, str] | None = None) -> TapRun:
     """`python -m tap_zoho_bulk --config … [--catalog …] [--state …]` as a child process."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
-    command = [sys.executable, "-m", "tap_zoho_bulk", "--config", str(config_path), *args]
+    command = [sys.executable, "-m", "tap_zoho_bulk", "--config", str(config_path)]
     if catalog is not None:
         (tmp_path / "catalog.json").write_text(json.dumps(catalog))
         command += ["--catalog", str(tmp_path / "catalog.json")]
     if state is not None:
         (tmp_path / "state.json").write_text(json.dumps(state))
         command += ["--state", str(tmp_path / "state.json")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_ZOHO_BULK_")}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    command += args  # last, as Meltano orders them (`--discover` is an eager option of the SDK)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TAP_ZOHO_BULK_")}
+    environment.update(env or {})
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment,
+                          check=False)
     messages = []
     if "--discover" not in args:
         messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]

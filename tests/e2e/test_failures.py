@@ -28,6 +28,18 @@ def test_bad_refresh_token_is_reported_clearly(tmp_path, make_emulator):
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize("secret", ["client_secret", "refresh_token"])
+def test_a_refused_refresh_is_one_error_line_even_under_meltano(tmp_path, make_emulator, secret):
+    """Meltano discovers with --state and sets PYTHONWARNINGS: the failure stays one clear line."""
+    emulator = make_emulator(records_per_module=5)
+    config = tap_config(emulator, **{secret: "1000.not.valid"})
+    run = run_tap(tmp_path, config, state={}, args=("--discover",), env={"PYTHONWARNINGS": "once"})
+    assert_failed_cleanly(run, "Zoho refused to refresh the access token", secret, config=config)
+    errors = [line for line in run.stderr.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, run.stderr
+    assert "Warning" not in run.stderr and "Traceback" not in run.stderr
+
+
 def test_failed_job_stops_the_run_without_advancing_state(tmp_path, make_emulator):
     emulator = make_emulator(records_per_module=30)
     emulator.faults.fail_next_jobs(1)
