@@ -84,6 +84,7 @@ class ZohoAuth:
             factor=5,
             max_value=60,
             jitter=backoff.full_jitter,
+            logger=None,  # the warning below says it once; the final error is the run's one line
             on_backoff=lambda d: LOGGER.warning(
                 "Token refresh failed (%s); retrying in %.0f s", d["exception"], d["wait"]
             ),

@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import backoff
 import requests
@@ -61,8 +61,20 @@ class ZohoClient:
         self._trusted_hosts.add(urlsplit(base_url).netloc.lower())
 
     def absolute(self, base_url: str, path_or_url: str) -> str:
-        """Join a relative Zoho path (e.g. a `download_url`) to `base_url`; refuse foreign hosts."""
-        url = urljoin(base_url.rstrip("/") + "/", path_or_url)
+        """Join a Zoho path (a relative `download_url`) to `base_url`; refuse foreign hosts.
+
+        Zoho's paths start at its API root (`/crm/bulk/…`), so a path prefix of `base_url` (a proxy
+        such as https://proxy.example/zoho) is kept in front of them, unless the path has it already.
+        """
+        if urlsplit(path_or_url).scheme:
+            url = path_or_url
+        else:
+            base = base_url.rstrip("/")
+            prefix = urlsplit(base).path
+            path = "/" + path_or_url.lstrip("/")
+            if prefix and (path == prefix or path.startswith(prefix + "/")):
+                base = base[: -len(prefix)]
+            url = base + path
         host = urlsplit(url).netloc.lower()
         if host not in self._trusted_hosts:
             raise ApiError(
@@ -109,7 +121,10 @@ class ZohoClient:
         where = f"GET {urlsplit(url).path}"
 
         def attempt() -> tuple[int, dict[str, str]]:
-            response = self._send("GET", url, where, stream=True)
+            # A ZIP gains nothing from gzip; ask for the bytes as they are (a server may still
+            # encode them, which requests then decodes).
+            response = self._send("GET", url, where, stream=True,
+                                  headers={"Accept-Encoding": "identity"})
             with response:
                 content_type = response.headers.get("Content-Type", "").lower()
                 if response.status_code != 200 or "json" in content_type:
@@ -121,7 +136,10 @@ class ZohoClient:
                             "the result download answered JSON instead of a ZIP file", where,
                         )
                     raise error
-                expected = response.headers.get("Content-Length")
+                # Content-Length counts the bytes on the wire: comparable with what was written
+                # only when the body was not content-encoded.
+                encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
+                expected = None if encoded else response.headers.get("Content-Length")
                 size = _copy_body(response, dest)
             if expected is not None and expected.isdigit() and int(expected) != size:
                 raise TransportError(f"download cut short: {size} of {expected} bytes [{where}]")
@@ -141,7 +159,7 @@ class ZohoClient:
             )
         token = self.auth.token()
         self._local.token = token  # the token to forget if Zoho rejects this request
-        headers = {"Authorization": f"Zoho-oauthtoken {token}"}
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Zoho-oauthtoken {token}"}
         if kwargs.get("json") is not None:
             headers["Content-Type"] = "application/json"
         try:

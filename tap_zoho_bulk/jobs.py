@@ -91,10 +91,15 @@ class JobRunner:
             LOGGER.debug("%s: job %s is %s", stream.name, job_id, status.raw_state)
 
     @contextmanager
-    def download(self, product: BulkProduct, status: JobStatus) -> Iterator[Download]:
+    def download(
+        self, product: BulkProduct, stream: StreamDefinition, status: JobStatus
+    ) -> Iterator[Download]:
         """Download the job's result into a temporary file, removed when the block ends."""
         if not status.download_url:
-            raise JobFailedError(f"bulk job {status.job_id} completed without a download_url")
+            raise JobFailedError(
+                f"{stream.name}: bulk job {status.job_id} completed with {status.count} records "
+                "but without a download_url; state was not advanced"
+            )
         url = self.client.absolute(product.base_url, status.download_url)
         handle = tempfile.NamedTemporaryFile(prefix="zoho-bulk-", suffix=".zip", delete=False)  # noqa: SIM115
         handle.close()

@@ -87,7 +87,11 @@ class BulkReadStream(Stream):
         emitted = 0
         while position is not None:
             status = self._run_job(fields, window, position)
-            with self.jobs.download(self.product, status) as result, open_export(
+            if not status.download_url and status.count == 0:
+                # Nothing matched: Zoho may complete such a job without a result file.
+                position = self.product.next_position(status, {})
+                continue
+            with self.jobs.download(self.product, self.definition, status) as result, open_export(
                 result.path, primary_key=self.definition.primary_key
             ) as (header, rows):
                 header = [self._renames.get(column, column) for column in header]
@@ -177,11 +181,13 @@ class BulkReadStream(Stream):
         return header, [*selected, *added]
 
     def _advance_bookmark(self, context: Mapping[str, Any] | None, window: Window) -> None:
-        """Set the bookmark to the window end: every record created before it has been emitted."""
+        """Set the bookmark to the window end: every record created before it has been emitted
+        (never back: a start ahead of this run's clock is kept)."""
         state = self.get_context_state(context)
         state.pop("progress_markers", None)
         state["replication_key"] = window.key
-        state["replication_key_value"] = format_instant(window.end)
+        # A start (start_date or bookmark) ahead of this run's clock stays where it is.
+        state["replication_key_value"] = format_instant(max(window.end, window.start or window.end))
 
 
 def _describe(position: Position) -> str:

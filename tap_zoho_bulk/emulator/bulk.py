@@ -219,6 +219,8 @@ class BulkReadApi:
             }
             if rules.page_token and job.more_records and job.next_page_token:
                 result["next_page_token"] = job.next_page_token
+            if job.count == 0 and not self.ctx.options.empty_result_file:
+                del result["download_url"]
             body["result"] = result
         elif state == FAILURE:
             body["result"] = {"error_message": dict(FAILURE_MESSAGE, details={})}

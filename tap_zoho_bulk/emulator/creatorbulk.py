@@ -272,7 +272,9 @@ class CreatorBulkApi:
         state = job.state(time.monotonic(), poll=True)
         details: dict[str, Any] = {}
         if state == COMPLETED:
-            result: dict[str, Any] = {"count": job.count, "download_url": self._download_url(request, job)}
+            result: dict[str, Any] = {"count": job.count}
+            if job.count or self.ctx.options.empty_result_file:
+                result["download_url"] = self._download_url(request, job)
             if request.params["ver"] == "v2.1" and job.cursor:
                 result["record_cursor"] = job.cursor
             details["result"] = result

@@ -62,11 +62,17 @@ class EmulatorOptions:
     send_callbacks: bool = True  # POST job details to query callback.url when done
 
     # --- result file ------------------------------------------------------
+    # A job that matched nothing: a download_url to a header-only CSV (True), or no download_url
+    # at all (False; both products). Which one Zoho does is not documented.
+    empty_result_file: bool = True
     id_header: str = "id"  # "id" or "Id"
     multiselect_separator: str = ";"
     csv_bom: bool = False
     csv_line_terminator: str = "\r\n"
     content_disposition: str = "quoted"  # "quoted" filename="x.zip" | "rfc5987" filename*=
+    # "never", "accepted" (gzip when the request's Accept-Encoding allows it) or "always" (even when
+    # the client asked for identity, as a misbehaving proxy would)
+    gzip_responses: str = "never"
     download_limit: int = 10  # downloads per download_window per refresh token
     download_window: float = 60.0
 

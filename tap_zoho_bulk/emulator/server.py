@@ -8,6 +8,7 @@ routing so any endpoint can be made to misbehave.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import socket
 import struct
 import sys
@@ -289,7 +290,19 @@ class ZohoEmulator:
             reset = self._ctx.now_iso(request.token.expires_at)
             response.headers.append(("X-ACCESSTOKEN-RESET", reset))
         self._record(request, response.status)  # before sending: the client may look at once
-        self._send(handler, response)
+        self._send(handler, self._encoded(request, response))
+
+    def _encoded(self, request: Request, response: Response) -> Response:
+        """gzip the body the way Zoho's front end may (observed `gzip` on API answers, S002):
+        when the client accepts gzip, or ("always") even when it asked for identity."""
+        mode = self.options.gzip_responses
+        accepts = "gzip" in (request.header("Accept-Encoding") or "").lower()
+        wanted = mode == "always" or (mode == "accepted" and accepts)
+        if response.status == 204 or not response.body or not wanted:
+            return response
+        body = gzip.compress(response.body, mtime=0)
+        truncate = None if response.truncate_at is None else len(body) // 2
+        return Response(response.status, body, [*response.headers, ("Content-Encoding", "gzip")], truncate)
 
     def _record(self, request: Request, status: int) -> None:
         content_type = (request.header("Content-Type") or "").lower()

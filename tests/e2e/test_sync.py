@@ -138,6 +138,34 @@ def test_start_date_limits_the_first_window(tmp_path, make_emulator):
     assert {r["id"] for r in run.records["crm_leads"]} == want
 
 
+@pytest.mark.parametrize("empty_result_file", [True, False])
+def test_a_run_with_nothing_new_moves_the_bookmark_whether_or_not_zoho_sends_a_file(
+        tmp_path, make_emulator, empty_result_file):
+    emulator = make_emulator(records_per_module=20, empty_result_file=empty_result_file)
+    config = tap_config(emulator, crm_modules=["Leads"], bigin_modules=["Contacts"],
+                        creator_reports=["acme/sales-benin/All_Clients"], creator_jobs_per_minute=1000)
+    first = run_tap(tmp_path / "1", config)
+    assert first.exit_code == 0, first.stderr[-3000:]
+    next_second()
+    second = run_tap(tmp_path / "2", config, state=first.final_state)
+    assert second.exit_code == 0, second.stderr[-3000:]
+    assert second.records == {}
+    for stream in ("crm_leads", "bigin_contacts", "creator_sales_benin_all_clients"):
+        assert second.bookmark(stream) > first.bookmark(stream)
+    downloads = [r for r in emulator.requests if r.path.rstrip("/").endswith("/result")]
+    assert len(downloads) == (6 if empty_result_file else 3)
+
+
+def test_a_start_date_ahead_of_the_clock_reads_nothing_and_keeps_the_bookmark_there(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=10)
+    future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).replace(microsecond=0)
+    run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"], start_date=future.isoformat()))
+    assert run.exit_code == 0, run.stderr[-3000:]
+    assert run.records == {}
+    assert run.bookmark("crm_leads") == future.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    assert not [r for r in emulator.requests if "/bulk/" in r.path]
+
+
 def test_token_expiring_mid_sync_is_refreshed_and_nothing_is_lost(tmp_path, make_emulator):
     emulator = make_emulator(records_per_module=80, job_duration=0.1)
     config = tap_config(emulator, crm_modules=["Leads", "Contacts", "Deals"])
