@@ -106,7 +106,9 @@ CRM_CODES: dict[str, tuple[Kind, str]] = {
     "PAGE_RANGE_EXCEEDED": (Kind.FATAL, "Use crm_api_version v7 or later to page with tokens"),
 }
 
-# Creator codes (API-REFERENCE §5.2); code 3000 is success.
+# Creator codes (API-REFERENCE §5.2). Success: 3000, and 3910 / 3920 / 3930 ("No forms / pages /
+# reports available.", HTTP 200), which are empty lists.
+CREATOR_SUCCESS = frozenset({3000, 3910, 3920, 3930})
 CREATOR_CODES: dict[int, tuple[Kind, str]] = {
     1030: (Kind.REAUTH, ""),
     2945: (Kind.ACCESS, _SCOPE_HINT),
@@ -122,7 +124,8 @@ CREATOR_CODES: dict[int, tuple[Kind, str]] = {
     2930: (Kind.RETRY, ""),
     4000: (
         Kind.DAILY_LIMIT,
-        "Zoho Creator's daily API limit is used up: run again tomorrow; state was not advanced",
+        "Zoho Creator's daily API limit is used up: run again tomorrow (the interrupted stream's "
+        "bookmark was not advanced)",
     ),
     3020: (Kind.FATAL, "The request body was refused"),
 }
@@ -175,7 +178,7 @@ def error_from_response(status: int, body: Any, where: str) -> ApiError | None:
     payload = _unwrap(body)
     code = payload.get("code")
     if isinstance(code, int) and not isinstance(code, bool):
-        if code == 3000 and status < 400:
+        if code in CREATOR_SUCCESS and status < 400:
             return None
         kind, hint = CREATOR_CODES.get(code, (_kind_for_status(status), ""))
         if status < 400 and code not in CREATOR_CODES:

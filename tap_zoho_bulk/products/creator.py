@@ -15,10 +15,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.errors import ApiError, ConfigError, Kind
@@ -30,13 +28,18 @@ from tap_zoho_bulk.products.base import (
     StreamDefinition,
     Window,
 )
-from tap_zoho_bulk.schema import BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, STRING_LIST, format_instant
+from tap_zoho_bulk.products.creator_dates import (
+    DEFAULT_DATE_FORMAT,
+    AppFormat,
+    java_to_strptime,
+    java_zone,
+)
+from tap_zoho_bulk.schema import BOOLEAN, DATE, DATETIME, INTEGER, NUMBER, STRING, STRING_LIST
 from tap_zoho_bulk.settings import StreamOptions
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 DEFAULT_REPLICATION_KEY = "Added_Time"
 MAX_RECORDS = 200_000  # the largest batch Creator allows (100,000 to 200,000 in steps of 1,000)
-DEFAULT_DATE_FORMAT = "dd-MMM-yyyy"
 
 # Creator form field `type` codes (API-REFERENCE §6.4) → JSON schema; unlisted codes are strings.
 CREATOR_TYPES: dict[int, dict[str, Any]] = {
@@ -50,7 +53,7 @@ CREATOR_TYPES: dict[int, dict[str, Any]] = {
     14: STRING_LIST,  # Multi select (or lookup shown as multi select)
     15: STRING_LIST,  # Checkbox (or lookup shown as checkboxes)
 }
-# Columns Creator adds to every record; reports show some of them.
+# Columns Creator adds to every record; reports show some of them. These are in every schema…
 SYSTEM_COLUMNS: dict[str, dict[str, Any]] = {
     "ID": {"type": ["string"]},
     "Added_Time": DATETIME,
@@ -58,84 +61,17 @@ SYSTEM_COLUMNS: dict[str, dict[str, Any]] = {
     "Added_User": STRING,
     "Modified_User": STRING,
 }
-_JAVA_TO_STRPTIME = [("yyyy", "%Y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
-                     ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("yy", "%y"), ("a", "%p")]
-
-
-def java_to_strptime(pattern: str) -> str:
-    """Creator's Java-style date pattern (`dd-MMM-yyyy`) → a strptime/strftime pattern."""
-    out, i = "", 0
-    while i < len(pattern):
-        for java, py in _JAVA_TO_STRPTIME:
-            if pattern.startswith(java, i):
-                out += py
-                i += len(java)
-                break
-        else:
-            out += pattern[i].replace("%", "%%")
-            i += 1
-    return out
-
-
-@dataclass(frozen=True)
-class AppFormat:
-    """How one Creator application writes dates, and in which time zone."""
-
-    time_zone: dt.tzinfo
-    date_format: str  # strptime pattern of a date
-
-    @property
-    def datetime_format(self) -> str:
-        return self.date_format + " %H:%M:%S"
-
-    def parse_datetime(self, text: str) -> str:
-        """Creator datetime text (application format and zone, or ISO) → UTC RFC 3339."""
-        text = text.strip()
-        try:
-            value = dt.datetime.strptime(text, self.datetime_format)
-        except ValueError:
-            value = _parse_loose(text)
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=self.time_zone)
-        return format_instant(value)
-
-    def parse_date(self, text: str) -> str:
-        text = text.strip()
-        try:
-            return dt.datetime.strptime(text, self.date_format).date().isoformat()
-        except ValueError:
-            return _parse_loose(text).date().isoformat()
-
-    def literal(self, value: dt.datetime) -> str:
-        """A criteria literal for `value` in the application's format and time zone."""
-        return value.astimezone(self.time_zone).strftime(self.datetime_format)
-
-
-_LOOSE_FORMATS = ("%d-%b-%Y %H:%M:%S", "%d-%b-%Y", "%Y-%m-%d %H:%M:%S", "%m-%d-%Y %H:%M:%S", "%d-%b-%Y %H:%M")
-
-
-def _parse_loose(text: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        pass
-    for pattern in _LOOSE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, pattern)
-        except ValueError:
-            continue
-    raise ValueError(f"unrecognised date {text[:30]!r}")
-
-
+# … these join it when an export shows them; all under their link names, also when the CSV labels
+# them as Creator's exports do ("Added User IP Address").
+SYSTEM_FIELDS = (*SYSTEM_COLUMNS, "Added_User_IP_Address", "Modified_User_IP_Address",
+                 "Added_Location", "Modified_Location")
+SYSTEM_DISPLAY_NAMES = {name.replace("_", " "): name for name in SYSTEM_FIELDS}
 def creator_property(field: Mapping[str, Any]) -> dict[str, Any]:
     """JSON schema of one form field from its Get Fields `type` code."""
     return dict(CREATOR_TYPES.get(_int(field.get("type")), STRING))
 
 
 FORM_COMPONENT = 1  # Get Sections component types: 1 form, 2 report, 3 page
-# System columns as Creator's report exports label them.
-SYSTEM_DISPLAY_NAMES = {"Added Time": "Added_Time", "Modified Time": "Modified_Time",
-                        "Added User": "Added_User", "Modified User": "Modified_User"}
 
 
 def stream_name(report: str) -> str:
@@ -193,9 +129,11 @@ class CreatorProduct:
         # Creator answers on two URL families: its own host (`/api/bulk/…`, `/api/v2/…`) and the
         # unified API domain (`/creator/{ver}/bulk/…`, `/creator/{ver}/meta/…`). The second is used
         # when creator_url is a www.zohoapis.* host or ends with `/creator` (a proxy, an emulator).
+        # A path prefix before that (https://proxy.example/zoho) is kept.
         parts = urlsplit(base_url.rstrip("/"))
-        self.zohoapis = "zohoapis" in parts.netloc or parts.path.endswith("/creator")
-        self.base_url = f"{parts.scheme}://{parts.netloc}"
+        prefix = parts.path.removesuffix("/creator")
+        self.zohoapis = "zohoapis" in parts.netloc or prefix != parts.path
+        self.base_url = f"{parts.scheme}://{parts.netloc}{prefix}"
         self.time_zone = time_zone
         self.date_format = date_format
         self.limiter = RateLimiter(jobs_per_minute, 60.0)
@@ -258,18 +196,18 @@ class CreatorProduct:
             if error.kind is Kind.NOT_FOUND:
                 raise ConfigError(f"creator_reports: {owner}/{app}/{report}: {error}") from None
             raise
-        if names and report not in names:
+        if report not in names:
             raise ConfigError(
                 f"creator_reports: application {owner}/{app} has no report {report!r}; "
-                f"it has: {', '.join(sorted(n for n in names if n))}"
+                f"it has: {', '.join(sorted(n for n in names if n)) or 'no reports'}"
             )
 
     def _derive_form(self, owner: str, app: str, report: str) -> str | None:
         """The form behind a report. Zoho has no API for it, so, in this order:
 
         1. the only form in the menu section that lists the report (Get Sections);
-        2. the form whose link name the report's name contains, longest first
-           (`All_Orders` → `Order`, `Tous_les_Offres` → `Offre`);
+        2. the one form whose link name the report's name contains (`All_Orders` → `Order`,
+           `Tous_les_Offres` → `Offre`; `Offres_par_Client` names two forms: no guess);
         3. the application's only form.
 
         Otherwise None: the report's columns are typed from the form fields when the first export
@@ -282,8 +220,8 @@ class CreatorProduct:
         folded = report.lower()
         candidates = in_section or forms
         matches = [f for f in candidates if f.lower() in folded or f.lower().rstrip("s") in folded]
-        if matches:
-            return max(matches, key=len)
+        if len(matches) == 1:
+            return matches[0]
         if len(forms) == 1:
             return forms[0]
         LOGGER.warning(
@@ -351,8 +289,8 @@ class CreatorProduct:
         adopted: dict[str, tuple[str, dict[str, Any]]] = {}
         for column in columns:
             system = SYSTEM_DISPLAY_NAMES.get(column, column)
-            if system in SYSTEM_COLUMNS:
-                adopted[column] = (system, dict(SYSTEM_COLUMNS[system]))
+            if system in SYSTEM_FIELDS:
+                adopted[column] = (system, dict(SYSTEM_COLUMNS.get(system, STRING)))
                 continue
             head, dot, tail = column.partition(".")
             field = forms.get(head, {}).get(tail) if dot else None
@@ -372,9 +310,13 @@ class CreatorProduct:
             meta = self._application(owner, app)
             zone_name = self.time_zone or meta.get("time_zone")
             try:
-                zone: dt.tzinfo = ZoneInfo(zone_name) if zone_name else dt.timezone.utc
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ConfigError(f"creator_time_zone: unknown time zone {zone_name!r}") from None
+                zone: dt.tzinfo = java_zone(zone_name) if zone_name else dt.timezone.utc
+            except ValueError:
+                where = "creator_time_zone" if self.time_zone else f"Get Applications' time_zone of {key}"
+                raise ConfigError(
+                    f"creator_time_zone: {where} is {zone_name!r}, which is not a known time zone; "
+                    "set creator_time_zone to the IANA name of the application's zone"
+                ) from None
             if not zone_name:
                 LOGGER.warning("creator %s: no time zone in the metadata; datetimes read as UTC", key)
             pattern = self.date_format or meta.get("date_format") or DEFAULT_DATE_FORMAT

@@ -5,14 +5,8 @@ import datetime as dt
 import pytest
 
 from tap_zoho_bulk.products.base import JobState, Position, StreamDefinition, Window
-from tap_zoho_bulk.products.creator import (
-    AppFormat,
-    CreatorProduct,
-    RateLimiter,
-    java_to_strptime,
-    split_choices,
-    stream_name,
-)
+from tap_zoho_bulk.products.creator import CreatorProduct, RateLimiter, split_choices, stream_name
+from tap_zoho_bulk.products.creator_dates import AppFormat, java_to_strptime, java_zone
 from tap_zoho_bulk.settings import StreamOptions
 
 UTC = dt.timezone.utc
@@ -208,3 +202,68 @@ def test_display_name_columns_go_under_the_field_link_names():
         "Date de l'offre": ("Date_Offre", "string", "date"),
         "Titre": ("Titre", "string", None),
     }
+
+
+@pytest.mark.parametrize(("name", "offset_in_january"), [
+    ("Africa/Porto-Novo", 1), ("SystemV/PST8", -8), ("SystemV/PST8PDT", -8), ("PST", -8), ("IST", 5.5),
+    ("GMT+05:30", 5.5), ("UTC-03", -3), ("Etc/GMT+8", -8),
+])
+def test_java_time_zone_ids(name, offset_in_january):
+    offset = dt.datetime(2024, 1, 15, 12, tzinfo=java_zone(name)).utcoffset()
+    assert offset == dt.timedelta(hours=offset_in_january)
+
+
+def test_an_unknown_time_zone_of_an_application_names_where_it_came_from():
+    from tap_zoho_bulk.errors import ConfigError
+
+    client = MetadataClient({"applications": {"code": 3000, "applications": [
+        {"link_name": "sales-benin", "workspace_name": "acme", "time_zone": "Mars/Olympus", "date_format": "dd-MMM-yyyy"}]}})
+    p = CreatorProduct("v2.1", client=client, reports=[], stream_options={}, base_url="https://creator.zoho.eu")
+    with pytest.raises(ConfigError, match=r"time_zone of acme/sales-benin is 'Mars/Olympus'.*set creator_time_zone"):
+        p.app_format("acme", "sales-benin")
+
+
+def test_zoho_example_zone_is_read_for_real():
+    client = MetadataClient({"applications": {"code": 3000, "applications": [
+        {"link_name": "zylker-store", "workspace_name": "jason18", "time_zone": "SystemV/PST8", "date_format": "MMM dd,yyyy"}]}})
+    p = CreatorProduct("v2.1", client=client, reports=[], stream_options={}, base_url="https://creator.zoho.com")
+    fmt = p.app_format("jason18", "zylker-store")
+    assert fmt.parse_datetime("Apr 20,2020 16:23:50") == "2020-04-21T00:23:50+00:00"
+
+
+def test_day_and_month_are_never_swapped_to_make_a_value_fit():
+    fmt = AppFormat(UTC, java_to_strptime("dd-MM-yyyy"))
+    assert fmt.parse_datetime("05-06-2024 10:00:00") == "2024-06-05T10:00:00+00:00"
+    assert fmt.parse_datetime("05-06-2024 10:00") == "2024-06-05T10:00:00+00:00"
+    assert fmt.parse_datetime("05-06-2024 10:00:00 PM") == "2024-06-05T22:00:00+00:00"
+    assert fmt.parse_datetime("2024-06-05T10:00:00Z") == "2024-06-05T10:00:00+00:00"
+    with pytest.raises(ValueError):
+        fmt.parse_datetime("06-13-2024 10:00:00")  # month 13 in the app's order: refused, not swapped
+
+
+def test_a_report_named_after_two_forms_is_not_guessed():
+    sections = {"code": 3000, "sections": []}
+    p, _ = metadata_product(sections)
+    assert p._derive_form("acme", "sales-benin", "Offres_par_Client") is None
+
+
+def test_every_system_column_label_maps_to_its_link_name():
+    p, _ = metadata_product({"code": 3000, "sections": []})
+    stream = StreamDefinition("creator_sales_benin_pipeline", "creator", "acme/sales-benin/Pipeline",
+                              {"properties": {}}, "ID", "Added_Time")
+    adopted = p.column_schemas(stream, ["Added User IP Address", "Modified Time", "Added_Location"])
+    assert {c: (k, s["type"][0], s.get("format")) for c, (k, s) in adopted.items()} == {
+        "Added User IP Address": ("Added_User_IP_Address", "string", None),
+        "Modified Time": ("Modified_Time", "string", "date-time"),
+        "Added_Location": ("Added_Location", "string", None),
+    }
+
+
+def test_no_reports_available_is_an_empty_list_and_a_clear_config_error():
+    from tap_zoho_bulk.errors import ConfigError, error_from_response
+
+    assert error_from_response(200, {"code": 3930, "message": "No reports available."}, "GET x") is None
+    client = MetadataClient({"acme/sales-benin/reports": {"code": 3930, "message": "No reports available."}})
+    p = CreatorProduct("v2.1", client=client, reports=[], stream_options={}, base_url="https://creator.zoho.eu")
+    with pytest.raises(ConfigError, match="creator_reports: application acme/sales-benin has no report 'R'; it has: no reports"):
+        p._check_report("acme", "sales-benin", "R")
