@@ -156,6 +156,11 @@ class TapZohoBulk(Tap):
             for product_name, selection in wanted.items():
                 if selection:
                     definitions.extend(self.products[product_name].discover())
+            if not definitions:
+                raise ConfigError(
+                    "crm_modules / bigin_modules / creator_reports: none of the configured modules "
+                    "and reports can be exported with this token (see the warnings above)"
+                )
         return definitions
 
     def _definitions_from_catalog(self) -> list[StreamDefinition] | None:

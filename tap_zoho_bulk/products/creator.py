@@ -8,7 +8,6 @@ are written in the application's date format and time zone.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import re
 import threading
@@ -139,6 +138,7 @@ class CreatorProduct:
         self.limiter = RateLimiter(jobs_per_minute, 60.0)
         self._formats: dict[str, AppFormat] = {}
         self._applications: list[dict[str, Any]] | None = None
+        self._applications_problem = ""  # why an app's time zone is not known, for the error
         self._form_names: dict[str, list[str]] = {}  # metadata read once per run: Creator counts
         self._fields: dict[str, dict[str, dict[str, Any]]] = {}  # every call against a daily limit
 
@@ -160,29 +160,37 @@ class CreatorProduct:
     def discover(self) -> list[StreamDefinition]:
         streams = []
         for report in dict.fromkeys(self.reports):
-            owner, app, name = report.split("/")
-            stream = stream_name(report)
-            options = self.stream_options.get(stream, StreamOptions())
-            app_format = self.app_format(owner, app)
-            self._check_report(owner, app, name)
-            form = options.form or self._derive_form(owner, app, name)
-            properties: dict[str, Any] = {k: dict(v) for k, v in SYSTEM_COLUMNS.items()}
-            if form:
-                for link, field in self._form_fields(owner, app, form).items():
-                    properties.setdefault(link, creator_property(field))
-            replication_key = options.replication_key or DEFAULT_REPLICATION_KEY
-            if properties.get(replication_key, {}).get("format") != "date-time":
-                raise ConfigError(
-                    f"stream_options.{stream}.replication_key: {replication_key!r} is not a datetime "
-                    f"column of report {report}"
-                )
-            streams.append(StreamDefinition(
-                stream, self.name, report, {"type": "object", "properties": properties}, "ID",
-                replication_key,
-                extra={"form": form, "time_zone": getattr(app_format.time_zone, "key", "UTC"),
-                       "date_format": app_format.date_format},
-            ))
+            try:
+                streams.append(self._define(report))
+            except ApiError as error:
+                if error.kind is not Kind.ACCESS:
+                    raise
+                LOGGER.warning("Skipping Zoho Creator report %s: %s", report, error)
         return streams
+
+    def _define(self, report: str) -> StreamDefinition:
+        owner, app, name = report.split("/")
+        stream = stream_name(report)
+        options = self.stream_options.get(stream, StreamOptions())
+        self._check_report(owner, app, name)
+        app_format = self.app_format(owner, app)
+        form = options.form or self._derive_form(owner, app, name)
+        properties: dict[str, Any] = {k: dict(v) for k, v in SYSTEM_COLUMNS.items()}
+        if form:
+            for link, field in self._form_fields(owner, app, form).items():
+                properties.setdefault(link, creator_property(field))
+        replication_key = options.replication_key or DEFAULT_REPLICATION_KEY
+        if properties.get(replication_key, {}).get("format") != "date-time":
+            raise ConfigError(
+                f"stream_options.{stream}.replication_key: {replication_key!r} is not a datetime "
+                f"column of report {report}"
+            )
+        return StreamDefinition(
+            stream, self.name, report, {"type": "object", "properties": properties}, "ID",
+            replication_key,
+            extra={"form": form, "time_zone": getattr(app_format.time_zone, "key", "UTC"),
+                   "date_format": app_format.date_format},
+        )
 
     def _get(self, path: str, key: str) -> list[dict[str, Any]]:
         _, body = self.client.request_json("GET", self._meta_url(path))
@@ -304,21 +312,30 @@ class CreatorProduct:
         return adopted
 
     def app_format(self, owner: str, app: str) -> AppFormat:
-        """Date format and time zone of an application (settings override the metadata)."""
+        """Date format and time zone of an application (settings override the metadata).
+
+        Without them every instant would be off by the app's UTC offset, so an application whose
+        time zone neither Get Applications nor creator_time_zone gives stops the run.
+        """
         key = f"{owner}/{app}"
         if key not in self._formats:
-            meta = self._application(owner, app)
+            meta = {} if self.time_zone and self.date_format else self._application(owner, app)
             zone_name = self.time_zone or meta.get("time_zone")
+            if not zone_name:
+                raise ConfigError(
+                    f"creator_time_zone: the time zone of Creator application {key} is unknown "
+                    f"({self._applications_problem or 'Get Applications gives none'}); add the "
+                    "ZohoCreator.dashboard.READ scope to the token, or set creator_time_zone and "
+                    "creator_date_format"
+                )
             try:
-                zone: dt.tzinfo = java_zone(zone_name) if zone_name else dt.timezone.utc
+                zone = java_zone(zone_name)
             except ValueError:
                 where = "creator_time_zone" if self.time_zone else f"Get Applications' time_zone of {key}"
                 raise ConfigError(
                     f"creator_time_zone: {where} is {zone_name!r}, which is not a known time zone; "
                     "set creator_time_zone to the IANA name of the application's zone"
                 ) from None
-            if not zone_name:
-                LOGGER.warning("creator %s: no time zone in the metadata; datetimes read as UTC", key)
             pattern = self.date_format or meta.get("date_format") or DEFAULT_DATE_FORMAT
             self._formats[key] = AppFormat(zone, java_to_strptime(pattern))
         return self._formats[key]
@@ -330,7 +347,7 @@ class CreatorProduct:
             except ApiError as error:
                 if error.kind not in (Kind.ACCESS, Kind.NOT_FOUND):
                     raise
-                LOGGER.warning("Cannot list Creator applications (%s)", error)
+                self._applications_problem = f"Get Applications answered {error.code}: {error.message}"
                 self._applications = []
         for meta in self._applications:
             if meta.get("link_name") == app and meta.get("workspace_name", owner) in (owner, None):
@@ -338,6 +355,8 @@ class CreatorProduct:
         for meta in self._applications:
             if meta.get("link_name") == app:
                 return meta
+        if not self._applications_problem:
+            self._applications_problem = "Get Applications does not list it"
         return {}
 
     # --- jobs -------------------------------------------------------------------------------------

@@ -120,7 +120,14 @@ class CrmProduct:
 
     def discover(self) -> list[StreamDefinition]:
         setting = f"{self.name}_modules"
-        listed = self._metadata("modules", {}, "modules") or []
+        try:
+            listed = self._metadata("modules", {}, "modules") or []
+        except ApiError as error:
+            if error.kind is not Kind.ACCESS:
+                raise
+            LOGGER.warning("Skipping %s (%s: %s): %s", self.family.label, setting,
+                           ", ".join(self.modules), error)
+            return []
         by_name = {str(m.get("api_name")): m for m in listed if m.get("api_name")}
         if self.modules == ("*",) or "*" in self.modules:
             wanted = [name for name, meta in by_name.items() if self._readable(meta)]

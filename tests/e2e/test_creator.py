@@ -205,6 +205,23 @@ def test_daily_limit_stops_the_run_with_state_intact(tmp_path, make_emulator):
     assert second.records.get(stream_of(paths[0]), []) == []
 
 
+def test_without_the_applications_scope_the_time_zone_must_be_configured(tmp_path, make_emulator):
+    scopes = ("ZohoCreator.bulk.CREATE", "ZohoCreator.bulk.READ", "ZohoCreator.meta.application.READ",
+              "ZohoCreator.meta.form.READ")
+    emulator = make_emulator(records_per_module=10, scopes=scopes)
+    paths = [f"{OWNER}/sales-benin/All_Clients"]
+    failed = run_tap(tmp_path / "1", creator_config(emulator, paths))
+    assert failed.exit_code == 1 and not failed.records
+    assert "time zone of Creator application acme/sales-benin is unknown" in failed.stderr
+    assert "2945" in failed.stderr and "ZohoCreator.dashboard.READ" in failed.stderr
+    app = emulator.dataset.creator_app(OWNER, "sales-benin")
+    pattern = app["date_format"]
+    run = run_tap(tmp_path / "2", creator_config(emulator, paths, creator_time_zone=app["time_zone"],
+                                                 creator_date_format=pattern))
+    assert_creator_records(run, emulator, paths)
+    assert not [r for r in emulator.requests if r.path.endswith("/applications")][1:]  # only run 1 asked
+
+
 def test_unknown_report_is_a_clear_config_error(tmp_path, make_emulator):
     emulator = make_emulator(records_per_module=5)
     run = run_tap(tmp_path, creator_config(emulator, [f"{OWNER}/sales-benin/Nope"]))

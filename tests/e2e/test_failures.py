@@ -97,10 +97,23 @@ def test_gzip_encoded_answers_and_downloads_are_read_whole(tmp_path, make_emulat
     assert downloads and all(r.headers.get("Accept-Encoding") == "identity" for r in downloads)
 
 
-def test_scope_mismatch_skips_the_product_module_with_a_warning(tmp_path, make_emulator):
+def test_a_product_the_token_has_no_scope_for_is_skipped_with_a_warning(tmp_path, make_emulator):
+    from tests.e2e.test_sync import assert_records_match
+
     emulator = make_emulator(records_per_module=5, scopes=("ZohoCRM.bulk.ALL", "ZohoCRM.modules.ALL",
                                                            "ZohoCRM.settings.ALL"))
-    config = tap_config(emulator, crm_modules=["Leads"], bigin_modules=["*"])
+    config = tap_config(emulator, crm_modules=["Leads"], bigin_modules=["*"],
+                        creator_reports=["acme/sales-benin/All_Clients"])
     run = run_tap(tmp_path, config)
-    assert run.exit_code != 0
-    assert "OAUTH_SCOPE_MISMATCH" in run.stderr
+    assert_records_match(run, emulator, "crm", ["Leads"])
+    assert set(run.records) == {"crm_leads"}
+    assert "Skipping Zoho Bigin (bigin_modules: *)" in run.stderr and "OAUTH_SCOPE_MISMATCH" in run.stderr
+    assert "Skipping Zoho Creator report acme/sales-benin/All_Clients" in run.stderr and "2945" in run.stderr
+
+
+def test_nothing_readable_at_all_is_a_clear_failure(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=5, scopes=("ZohoCRM.bulk.ALL", "ZohoCRM.modules.ALL"))
+    config = tap_config(emulator, crm_modules=["*"], bigin_modules=["*"])
+    run = run_tap(tmp_path, config)
+    assert_failed_cleanly(run, "none of the configured modules and reports can be exported", config=config)
+    assert "Traceback" not in run.stderr
