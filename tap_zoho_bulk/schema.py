@@ -137,7 +137,8 @@ def split_multiselect(text: str) -> list[str]:
     return [part.strip() for part in text.split(";") if part.strip()]
 
 
-def _json_type(prop: Mapping[str, Any]) -> str:
+def json_type(prop: Mapping[str, Any]) -> str:
+    """The property's JSON type other than null (`["integer", "null"]` → `integer`)."""
     types = prop.get("type", "string")
     if isinstance(types, str):
         return types
@@ -146,7 +147,7 @@ def _json_type(prop: Mapping[str, Any]) -> str:
 
 def converter_for(prop: Mapping[str, Any], overrides: Mapping[str, Converter]) -> Converter | None:
     """The converter for one schema property; None means keep the text as it is."""
-    kind = _json_type(prop)
+    kind = json_type(prop)
     if kind == "array" and "array" in overrides:
         return overrides["array"]
     if kind == "string":
@@ -184,7 +185,7 @@ class RowConverter:
                 continue
             prop = properties[name]
             convert = converter_for(prop, overrides or {})
-            self.plan.append((name, position[name], convert, prop.get("format") or _json_type(prop)))
+            self.plan.append((name, position[name], convert, prop.get("format") or json_type(prop)))
         self.width = len(header)
 
     def __call__(self, row: list[str]) -> dict[str, Any]:

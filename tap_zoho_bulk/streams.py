@@ -20,7 +20,7 @@ from tap_zoho_bulk.errors import ApiError, DataError, Kind
 from tap_zoho_bulk.export import open_export
 from tap_zoho_bulk.jobs import JobRunner
 from tap_zoho_bulk.products.base import BulkProduct, Position, StreamDefinition, Window
-from tap_zoho_bulk.schema import RowConverter, format_instant
+from tap_zoho_bulk.schema import RowConverter, format_instant, json_type
 from tap_zoho_bulk.settings import StreamOptions
 
 if TYPE_CHECKING:
@@ -155,13 +155,12 @@ class BulkReadStream(Stream):
         self._renames.update({column: key for column, (key, _) in adopted.items() if key != column})
         properties = self.schema["properties"]
         added = {key: prop for key, prop in adopted.values() if key not in properties}
+        described = (
+            f"{column}{'' if key == column else f' → {key}'} ({prop.get('format') or json_type(prop)})"
+            for column, (key, prop) in adopted.items()
+        )
         LOGGER.warning(
-            "%s: the export has columns the catalog does not know; %s",
-            self.name, ", ".join(
-                f"{column} → {key} ({_describe_type(prop)})" if key != column
-                else f"{column} ({_describe_type(prop)})"
-                for column, (key, prop) in adopted.items()
-            ),
+            "%s: the export has columns the catalog does not know; %s", self.name, ", ".join(described)
         )
         if added:
             self._schema = {**self.schema, "properties": {**properties, **added}}
@@ -186,7 +185,6 @@ class BulkReadStream(Stream):
         state = self.get_context_state(context)
         state.pop("progress_markers", None)
         state["replication_key"] = window.key
-        # A start (start_date or bookmark) ahead of this run's clock stays where it is.
         state["replication_key_value"] = format_instant(max(window.end, window.start or window.end))
 
 
@@ -197,8 +195,3 @@ def _describe(position: Position) -> str:
         return "next record cursor"
     return f"page {position.page}"
 
-
-def _describe_type(prop: Mapping[str, Any]) -> str:
-    types = prop.get("type", "string")
-    kind = next((k for k in ([types] if isinstance(types, str) else types) if k != "null"), "string")
-    return str(prop.get("format") or kind)
