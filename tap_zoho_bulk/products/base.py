@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tap_zoho_bulk.settings import StreamOptions
@@ -73,7 +73,6 @@ class StreamDefinition:
     schema: dict[str, Any]
     primary_key: str
     replication_key: str | None
-    extra: dict[str, Any] = field(default_factory=dict)  # product specifics (e.g. time zone)
 
 
 class BulkProduct(Protocol):

@@ -173,7 +173,7 @@ class CreatorProduct:
         stream = stream_name(report)
         options = self.stream_options.get(stream, StreamOptions())
         self._check_report(owner, app, name)
-        app_format = self.app_format(owner, app)
+        self.app_format(owner, app)  # an unknown time zone stops discovery, before any job
         form = options.form or self._derive_form(owner, app, name)
         properties: dict[str, Any] = {k: dict(v) for k, v in SYSTEM_COLUMNS.items()}
         if form:
@@ -188,8 +188,6 @@ class CreatorProduct:
         return StreamDefinition(
             stream, self.name, report, {"type": "object", "properties": properties}, "ID",
             replication_key,
-            extra={"form": form, "time_zone": getattr(app_format.time_zone, "key", "UTC"),
-                   "date_format": app_format.date_format},
         )
 
     def _get(self, path: str, key: str) -> list[dict[str, Any]]:
