@@ -24,8 +24,7 @@ from pathlib import Path
 
 import orjson
 import requests
-
-from tap_zoho_bulk.emulator import Dataset, EmulatorOptions, ZohoEmulator
+from zoho_emulator import Dataset, EmulatorOptions, ZohoEmulator
 
 # The tap's own peak RSS: VmHWM of its process, read as it exits. (ru_maxrss would not do: on Linux a
 # child inherits the high-water mark of the parent it was forked from, here the emulator's data.)

@@ -6,7 +6,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tap_zoho_bulk.emulator import Dataset, EmulatorOptions, ZohoEmulator
+from zoho_emulator import Dataset, EmulatorOptions, ZohoEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 

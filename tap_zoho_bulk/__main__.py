@@ -2,4 +2,5 @@
 
 from tap_zoho_bulk.tap import TapZohoBulk
 
-TapZohoBulk.cli()
+if __name__ == "__main__":
+    TapZohoBulk.cli()

@@ -11,9 +11,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import backoff
 import requests
+from typing_extensions import override
 
 from tap_zoho_bulk.errors import AUTH_ERRORS, AuthError
 
@@ -59,6 +61,7 @@ class ZohoAuth:
         self.api_domain: str | None = None
         self.refreshes = 0
 
+    @override
     def __repr__(self) -> str:  # never show the secrets
         return f"ZohoAuth(token_url={self._token_url!r})"
 
@@ -130,7 +133,7 @@ class ZohoAuth:
         LOGGER.info("Obtained a Zoho access token valid for %d s", ttl)
 
 
-def _expires_in_seconds(body: dict) -> float:
+def _expires_in_seconds(body: dict[str, Any]) -> float:
     """Seconds of validity; the legacy form sends `expires_in` in ms next to `expires_in_sec`."""
     if "expires_in_sec" in body:
         return float(body["expires_in_sec"])

@@ -12,19 +12,20 @@ import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
 import backoff
 import requests
 
-from tap_zoho_bulk import __name__ as package_name
+from tap_zoho_bulk import __version__
 from tap_zoho_bulk.auth import ZohoAuth
 from tap_zoho_bulk.errors import ApiError, Kind, TransportError, error_from_response
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
-USER_AGENT = f"{package_name.replace('_', '-')}/0.1.0"
+USER_AGENT = f"tap-zoho-bulk/{__version__}"
 _CHUNK = 1 << 20
+T = TypeVar("T")
 
 
 class _Transient(Exception):
@@ -170,10 +171,10 @@ class ZohoClient:
             raise TransportError(f"{type(exc).__name__} talking to Zoho [{where}]") from None
         return response
 
-    def _with_retries(self, attempt: Callable[[], Any], where: str) -> Any:
+    def _with_retries(self, attempt: Callable[[], T], where: str) -> T:
         reauthenticated = False
 
-        def guarded() -> Any:
+        def guarded() -> T:
             nonlocal reauthenticated
             try:
                 return attempt()

@@ -13,6 +13,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from typing_extensions import override
+
 
 class Kind(enum.Enum):
     """What the tap should do about an error."""
@@ -54,6 +56,7 @@ class ApiError(ZohoError):
     details: Any = None
     hint: str = ""
 
+    @override
     def __str__(self) -> str:
         text = f"Zoho answered HTTP {self.status} {self.code}: {self.message}"
         if self.details:
@@ -82,7 +85,8 @@ _SCOPE_HINT = (
     "README lists for this product"
 )
 
-# CRM and Bigin codes (API-REFERENCE §5.1). Codes not listed fall back on the HTTP status.
+# CRM and Bigin codes (https://www.zoho.com/crm/developer/docs/api/v8/status-codes.html and each
+# bulk read page's error list). Codes not listed fall back on the HTTP status.
 CRM_CODES: dict[str, tuple[Kind, str]] = {
     "INVALID_TOKEN": (Kind.REAUTH, ""),
     "AUTHENTICATION_FAILURE": (Kind.REAUTH, ""),
@@ -106,8 +110,8 @@ CRM_CODES: dict[str, tuple[Kind, str]] = {
     "PAGE_RANGE_EXCEEDED": (Kind.FATAL, "Use crm_api_version v7 or later to page with tokens"),
 }
 
-# Creator codes (API-REFERENCE §5.2). Success: 3000, and 3910 / 3920 / 3930 ("No forms / pages /
-# reports available.", HTTP 200), which are empty lists.
+# Creator codes (https://www.zoho.com/creator/help/api/v2.1/status-codes.html). Success: 3000, and
+# 3910 / 3920 / 3930 ("No forms / pages / reports available.", HTTP 200), which are empty lists.
 CREATOR_SUCCESS = frozenset({3000, 3910, 3920, 3930})
 CREATOR_CODES: dict[int, tuple[Kind, str]] = {
     1030: (Kind.REAUTH, ""),
@@ -130,7 +134,8 @@ CREATOR_CODES: dict[int, tuple[Kind, str]] = {
     3020: (Kind.FATAL, "The request body was refused"),
 }
 
-# Accounts server `error` values (API-REFERENCE §7.2).
+# Accounts server `error` values
+# (https://www.zoho.com/accounts/protocol/oauth/web-apps/access-token-expiry.html).
 AUTH_ERRORS: dict[str, str] = {
     "invalid_code": (
         "the refresh_token is invalid, expired or revoked, or was issued in another data centre "

@@ -1,7 +1,7 @@
 """The bulk job lifecycle shared by every product: submit → poll → download to a temp file.
 
 Submitting and consuming are separate steps so that jobs of several streams can later be submitted
-up front and run on Zoho's side while the tap emits another stream (see ROADMAP).
+up front and run on Zoho's side while the tap emits another stream.
 """
 
 from __future__ import annotations
@@ -16,14 +16,8 @@ from pathlib import Path
 
 from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.errors import JobFailedError, JobTimeoutError
-from tap_zoho_bulk.products.base import (
-    BulkProduct,
-    JobRequest,
-    JobState,
-    JobStatus,
-    Position,
-    StreamDefinition,
-)
+from tap_zoho_bulk.model import JobRequest, JobState, JobStatus, Position, StreamDefinition
+from tap_zoho_bulk.products.base import BulkProduct
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 

@@ -1,8 +1,9 @@
-"""Zoho field metadata → JSON Schema, and the CSV row converters built from a schema.
+"""JSON Schema building blocks, and the CSV row converters built from a stream's schema.
 
-Types come from one table per product. Converters are compiled once per (schema, CSV header): the
-CSV is all text, and the SDK's own type conformance is switched off for speed, so every value is
-converted here ("" → None, numbers, booleans, UTC instants, multi-select lists).
+Each product types its fields in a table of its own (`products/*/field_types.py`) out of the
+properties here. Converters are compiled once per (schema, CSV header): the CSV is all text, and
+the SDK's own type conformance is switched off for speed, so every value is converted here
+("" → None, numbers, booleans, UTC instants, multi-select lists).
 """
 
 from __future__ import annotations
@@ -21,64 +22,9 @@ DATE: dict[str, Any] = {"type": ["string", "null"], "format": "date"}
 DATETIME: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
 STRING_LIST: dict[str, Any] = {"type": ["array", "null"], "items": {"type": "string"}}
 
-# CRM / Bigin `data_type` → JSON Schema (issue #2 §3). Ids exceed float precision: strings.
-CRM_TYPES: dict[str, dict[str, Any]] = {
-    "integer": INTEGER,
-    "bigint": STRING,
-    "long": STRING,
-    "lookup": STRING,
-    "ownerlookup": STRING,
-    "userlookup": STRING,
-    "autonumber": STRING,
-    "id": STRING,
-    "double": NUMBER,
-    "currency": NUMBER,
-    "percent": NUMBER,
-    "decimal": NUMBER,
-    "boolean": BOOLEAN,
-    "date": DATE,
-    "datetime": DATETIME,
-    "multiselectpicklist": STRING_LIST,
-}
-NUMERIC_RETURN_TYPES = {"double", "integer", "currency", "percent", "decimal", "bigint", "long"}
-# Field types bulk read refuses in `fields` (API-REFERENCE §1.8): left out of the schema.
-CRM_UNSUPPORTED_TYPES = {"fileupload", "multiselectlookup", "subform", "imageupload"}
-# Fields bulk read refuses although their type looks fine (seen in production: EST api.py).
-CRM_UNSUPPORTED_FIELDS = {
-    ("Calls", "CTI_Entry"), ("Cases", "Comments"), ("Events", "Participants"),
-    ("Price_Books", "Pricing_Details"), ("Solutions", "Comments"),
-    ("Invoices", "Invoiced_Items"), ("Purchase_Orders", "Purchase_Items"),
-    ("Quotes", "Quoted_Items"), ("Sales_Orders", "Ordered_Items"),
-}
-
-
-def crm_property(field: Mapping[str, Any]) -> dict[str, Any] | None:
-    """JSON schema of one CRM/Bigin field, or None when bulk read cannot export it."""
-    data_type = str(field.get("data_type") or "").lower()
-    if data_type in CRM_UNSUPPORTED_TYPES:
-        return None
-    if data_type == "formula":
-        return_type = str((field.get("formula") or {}).get("return_type") or "").lower()
-        return dict(NUMBER if return_type in NUMERIC_RETURN_TYPES else STRING)
-    return dict(CRM_TYPES.get(data_type, STRING))
-
-
-def crm_schema(module: str, fields: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Stream schema for a CRM/Bigin module: `id` plus every exportable field."""
-    properties: dict[str, Any] = {"id": {"type": ["string"]}}
-    for field in fields:
-        name = field.get("api_name")
-        if not name or name == "id" or (module, name) in CRM_UNSUPPORTED_FIELDS:
-            continue
-        prop = crm_property(field)
-        if prop is not None:
-            properties[str(name)] = prop
-    return {"type": "object", "properties": properties}
-
-
 # --- value conversion ------------------------------------------------------------------------
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def to_int(text: str) -> int:
@@ -151,10 +97,10 @@ def converter_for(prop: Mapping[str, Any], overrides: Mapping[str, Converter]) -
     if kind == "array" and "array" in overrides:
         return overrides["array"]
     if kind == "string":
-        fmt = prop.get("format")
+        fmt = str(prop.get("format") or "")
         if fmt in overrides:
             return overrides[fmt]
-        return {"date-time": iso_to_utc, "date": to_date}.get(str(fmt))
+        return {"date-time": iso_to_utc, "date": to_date}.get(fmt)
     return {"integer": to_int, "number": to_number, "boolean": to_bool,
             "array": split_multiselect}.get(kind)
 

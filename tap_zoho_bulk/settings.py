@@ -22,7 +22,7 @@ from tap_zoho_bulk.errors import ConfigError
 
 @dataclass(frozen=True)
 class DataCenter:
-    """Base URLs of one Zoho data centre (API-REFERENCE §7.1)."""
+    """Base URLs of one Zoho data centre (https://www.zoho.com/accounts/protocol/oauth/multi-dc.html)."""
 
     accounts: str
     api: str
@@ -302,8 +302,8 @@ def parse_start_date(value: Any, problems: list[str]) -> dt.datetime | None:
         )
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.timezone.utc)
-    return parsed.astimezone(dt.timezone.utc)
+        parsed = parsed.replace(tzinfo=dt.UTC)
+    return parsed.astimezone(dt.UTC)
 
 
 def _stream_options(raw: Any, problems: list[str]) -> dict[str, StreamOptions]:

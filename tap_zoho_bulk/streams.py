@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from typing_extensions import override
 
 from tap_zoho_bulk.errors import ApiError, DataError, Kind
 from tap_zoho_bulk.export import open_export
 from tap_zoho_bulk.jobs import JobRunner
-from tap_zoho_bulk.products.base import BulkProduct, Position, StreamDefinition, Window
+from tap_zoho_bulk.model import Position, StreamDefinition, Window
+from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.schema import RowConverter, format_instant, json_type
 from tap_zoho_bulk.settings import StreamOptions
 
@@ -46,8 +48,10 @@ class BulkReadStream(Stream):
         jobs: JobRunner,
         options: StreamOptions,
         sync_started: dt.datetime,
+        on_synced: Callable[[str], None] = lambda _name: None,
     ) -> None:
         self.definition = definition
+        self._on_synced = on_synced
         self.product = product
         self.jobs = jobs
         self.options = options
@@ -59,6 +63,7 @@ class BulkReadStream(Stream):
 
     # Replication-key values and bookmarks are UTC instants in one fixed format (schema.format_
     # instant), so the SDK's string comparison of bookmarks is a comparison of instants.
+    @override
     def get_replication_key_signpost(self, context: Mapping[str, Any] | None = None) -> None:
         return None  # the bookmark is set explicitly to the window end when the stream completes
 
@@ -71,14 +76,16 @@ class BulkReadStream(Stream):
             return None
         start = self.get_starting_timestamp(context)
         if start is not None and start.tzinfo is None:
-            start = start.replace(tzinfo=dt.timezone.utc)
+            start = start.replace(tzinfo=dt.UTC)
         return Window(self.replication_key, start, self.sync_started)
 
+    @override
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         window = self.window(context)
         if window is not None and window.start is not None and window.start >= window.end:
             LOGGER.info("%s: bookmark is at the sync start; nothing to read", self.name)
             self._advance_bookmark(context, window)
+            self._on_synced(self.name)
             return
         selected = self.selected_fields()
         fields = [name for name in selected if name != self.definition.primary_key]
@@ -117,6 +124,7 @@ class BulkReadStream(Stream):
         LOGGER.info("%s: %d records exported", self.name, emitted)
         if window is not None:
             self._advance_bookmark(context, window)
+        self._on_synced(self.name)
 
     def _run_job(self, fields: list[str], window: Window | None, position: Position) -> Any:
         """Create the job for `position` (dropping fields Zoho refuses to export) and wait for it."""

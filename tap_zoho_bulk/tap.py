@@ -8,22 +8,26 @@ name (`table_name`) so a sync can be driven from the catalog alone.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
+from typing import IO, Any
 
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
+from typing_extensions import override
 
 from tap_zoho_bulk.auth import ZohoAuth
 from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.errors import ConfigError, ZohoError
 from tap_zoho_bulk.jobs import JobRunner
-from tap_zoho_bulk.products.base import BulkProduct, StreamDefinition
+from tap_zoho_bulk.model import StreamDefinition
+from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
 from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, Settings, StreamOptions
@@ -41,6 +45,7 @@ class TapZohoBulk(Tap):
 
     # --- configuration --------------------------------------------------------------------------
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         errors = super()._validate_config(raise_errors=raise_errors)
         if errors:
@@ -100,9 +105,13 @@ class TapZohoBulk(Tap):
         )
 
     @cached_property
+    def _synced(self) -> set[str]:
+        return set()
+
+    @cached_property
     def sync_started(self) -> dt.datetime:
         """End of every incremental window of this run (whole seconds, UTC)."""
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
     def api_base_url(self) -> str:
         """CRM/Bigin API domain: `api_url`, else the token's `api_domain`, else the DC default."""
@@ -138,6 +147,7 @@ class TapZohoBulk(Tap):
 
     # --- discovery ------------------------------------------------------------------------------
 
+    @override
     def discover_streams(self) -> Sequence[Stream]:
         definitions = self._definitions_from_catalog()
         if definitions is None:
@@ -152,7 +162,7 @@ class TapZohoBulk(Tap):
         s = self._settings
         wanted = {"crm": s.crm_modules, "bigin": s.bigin_modules, "creator": s.creator_reports}
         definitions: list[StreamDefinition] = []
-        with _clear_errors(self):
+        with _clear_errors(self.logger):
             for product_name, selection in wanted.items():
                 if selection:
                     definitions.extend(self.products[product_name].discover())
@@ -195,10 +205,12 @@ class TapZohoBulk(Tap):
             self.job_runner,
             self._settings.stream_options.get(definition.name, StreamOptions()),
             self.sync_started,
+            on_synced=self._stream_synced,
         )
 
     @property
-    def catalog_dict(self) -> dict:
+    @override
+    def catalog_dict(self) -> dict[str, Any]:
         catalog = super().catalog_dict
         for entry in catalog.get("streams", []):
             stream = self.streams.get(entry["tap_stream_id"])
@@ -209,26 +221,46 @@ class TapZohoBulk(Tap):
 
     # --- running --------------------------------------------------------------------------------
 
-    def sync_all(self) -> None:
-        with _clear_errors(self):
-            super().sync_all()
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]  # the SDK's own Tap.invoke narrows PluginBase.invoke too
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: Any = None,
+        state: IO[str] | None = None,
+        catalog: IO[str] | None = None,
+    ) -> None:
+        """The CLI's sync: a known failure ends it with one clear line and exit code 1."""
+        with _clear_errors(cls.logger):
+            super().invoke(
+                about=about, about_format=about_format, config=config, state=state, catalog=catalog
+            )
+
+    @override
+    def run_discovery(self) -> str:
+        with _clear_errors(self.logger):
+            return super().run_discovery()
+
+    def _stream_synced(self, name: str) -> None:
+        """Called by each stream when its sync is done; after the last one, the run's costs."""
+        self._synced.add(name)
+        selected = {name for name, s in self.streams.items() if s.selected}
+        if selected <= self._synced:
             self.logger.info(
                 "Sync finished: %d token refresh(es), %d job status poll(s)",
                 self.zoho_auth.refreshes, self.job_runner.polls,
             )
 
-    def run_discovery(self) -> str:
-        with _clear_errors(self):
-            return super().run_discovery()
-
 
 @contextmanager
-def _clear_errors(tap: Tap) -> Iterator[None]:
+def _clear_errors(logger: logging.Logger) -> Iterator[None]:
     """End the run on a known failure with one clear line and exit code 1, not a traceback."""
     try:
         yield
     except ZohoError as exc:
-        tap.logger.error("%s", exc)
+        logger.error("%s", exc)
         # The SDK's CLI closes the --state / --catalog files it opened only when it returns; the
         # process ends here and the OS closes them, so the interpreter's "unclosed file" warnings
         # (printed when PYTHONWARNINGS is set, as Meltano does) would only bury the one line above.

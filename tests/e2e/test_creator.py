@@ -7,15 +7,23 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import tap_config
-from tests.e2e.harness import discover, next_second, run_tap
+from tests.support.emulators import tap_config
+from tests.support.expected import (
+    CREATOR_BOOLEAN,
+    CREATOR_INTEGER,
+    CREATOR_LIST,
+    CREATOR_NUMBER,
+    assert_creator_records,
+    creator_column_types,
+    creator_stream,
+)
+from tests.support.tap_process import discover, next_second, run_tap
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 OWNER = "acme"
 APPS = ("sales-benin", "sales-burkina")
 REPORTS = ("Tous_les_Offres", "All_Clients", "Pipeline_Commercial")
-# Creator type codes as the tap must type them (issue #3 §3)
-INTEGER, NUMBER, BOOLEAN, DATE, DATETIME, LIST = {5}, {6, 7, 8}, {16}, {10}, {11}, {14, 15}
+DATE, DATETIME = {10}, {11}  # Get Fields type codes
 
 
 def creator_config(emulator, reports, **overrides):
@@ -25,50 +33,6 @@ def creator_config(emulator, reports, **overrides):
     return config
 
 
-def stream_of(path):
-    _, app, report = path.split("/")
-    return f"creator_{app}_{report}".lower().replace("-", "_")
-
-
-def column_types(emulator, path, form=None):
-    owner, app, _ = path.split("/")
-    form = form or emulator.dataset.creator_report(path)["form"]
-    return {f["link_name"]: int(f["type"]) for f in emulator.dataset.fields("creator", f"{owner}/{app}/{form}")}
-
-
-def expected_value(code, value):
-    if value is None or value == [] or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if code in NUMBER:
-        return float(value)
-    if code in INTEGER or code in BOOLEAN or code in LIST:
-        return value
-    return value if isinstance(value, str) else str(value)
-
-
-def expected_records(emulator, path):
-    types = column_types(emulator, path)
-    return {r["ID"]: {k: expected_value(types.get(k), v) for k, v in r.items()}
-            for r in emulator.dataset.records("creator", path)}
-
-
-def assert_creator_records(run, emulator, paths):
-    assert run.exit_code == 0, run.stderr[-4000:]
-    for path in paths:
-        stream = stream_of(path)
-        expected = expected_records(emulator, path)
-        got = run.records.get(stream, [])
-        assert len(got) == len(expected), f"{stream}: {len(got)} records, expected {len(expected)}"
-        by_id = {r["ID"]: r for r in got}
-        assert by_id.keys() == expected.keys()
-        for record_id, record in expected.items():
-            assert by_id[record_id] == record, f"{stream} {record_id}"
-
-
 def all_reports():
     return [f"{OWNER}/{app}/{report}" for app in APPS for report in REPORTS]
 
@@ -76,7 +40,7 @@ def all_reports():
 @pytest.mark.parametrize("version", ["v2.1", "v2"])
 def test_every_report_of_both_apps_record_for_record(tmp_path, make_emulator, version):
     emulator = make_emulator(records_per_module=45, creator_batch_size=20)
-    options = {stream_of(p): {"form": "Offre"} for p in all_reports() if p.endswith("Pipeline_Commercial")}
+    options = {creator_stream(p): {"form": "Offre"} for p in all_reports() if p.endswith("Pipeline_Commercial")}
     config = creator_config(emulator, all_reports(), creator_api_version=version, stream_options=options)
     run = run_tap(tmp_path, config)
     assert_creator_records(run, emulator, all_reports())
@@ -95,20 +59,20 @@ def test_schema_is_typed_from_the_form_and_unknown_columns_are_kept(tmp_path, ma
     run = run_tap(tmp_path, creator_config(emulator, paths))
     assert run.exit_code == 0, run.stderr[-3000:]
     schemas = run.schemas()
-    offres = schemas[stream_of(paths[0])]["properties"]
+    offres = schemas[creator_stream(paths[0])]["properties"]
     assert offres["ID"]["type"][0] == "string"
     assert offres["Added_Time"]["format"] == "date-time"
-    for name, code in column_types(emulator, paths[0]).items():
+    for name, code in creator_column_types(emulator, paths[0]).items():
         if name not in offres:
             continue
         first = offres[name]["type"][0]
-        if code in INTEGER:
+        if code in CREATOR_INTEGER:
             assert first == "integer", name
-        elif code in NUMBER:
+        elif code in CREATOR_NUMBER:
             assert first == "number", name
-        elif code in BOOLEAN:
+        elif code in CREATOR_BOOLEAN:
             assert first == "boolean", name
-        elif code in LIST:
+        elif code in CREATOR_LIST:
             assert first == "array", name
         elif code in DATE:
             assert offres[name]["format"] == "date", name
@@ -117,7 +81,7 @@ def test_schema_is_typed_from_the_form_and_unknown_columns_are_kept(tmp_path, ma
     # Pipeline_Commercial: neither its name nor its menu section tells its form, and it shows a
     # lookup's display column no form describes. Nothing is dropped: the columns are typed from
     # the form fields they match when the export shows them, announced by a new SCHEMA message.
-    pipeline_stream = stream_of(paths[1])
+    pipeline_stream = creator_stream(paths[1])
     discovered = [m["schema"] for m in run.messages if m["type"] == "SCHEMA" and m["stream"] == pipeline_stream]
     assert "Montant" not in discovered[0]["properties"]
     pipeline = schemas[pipeline_stream]["properties"]
@@ -139,7 +103,7 @@ def test_display_name_headers_are_mapped_to_link_names(tmp_path, make_emulator):
     paths = [f"{OWNER}/sales-benin/Tous_les_Offres", f"{OWNER}/sales-burkina/Pipeline_Commercial"]
     run = run_tap(tmp_path, creator_config(emulator, paths))
     assert_creator_records(run, emulator, paths)
-    pipeline = run.schemas()[stream_of(paths[1])]["properties"]
+    pipeline = run.schemas()[creator_stream(paths[1])]["properties"]
     assert "Montant (FCFA)" not in pipeline and pipeline["Montant"]["type"][0] == "number"
     assert run.stderr.count("columns the catalog does not know") == 2  # once per stream, not per batch
 
@@ -158,16 +122,16 @@ def test_second_run_returns_only_records_added_since(tmp_path, make_emulator):
     config = creator_config(emulator, paths)
     first = run_tap(tmp_path / "1", config)
     assert_creator_records(first, emulator, paths)
-    bookmark = first.bookmark(stream_of(paths[0]))
+    bookmark = first.bookmark(creator_stream(paths[0]))
     assert bookmark and bookmark.endswith("+00:00")
     time.sleep(1.1)
     added = emulator.dataset.add_records("creator", paths[0], 4)
     next_second()
     second = run_tap(tmp_path / "2", config, state=first.final_state)
     assert second.exit_code == 0, second.stderr[-3000:]
-    assert sorted(r["ID"] for r in second.records[stream_of(paths[0])]) == sorted(r["ID"] for r in added)
-    assert stream_of(paths[1]) not in second.records
-    assert second.bookmark(stream_of(paths[0])) > bookmark
+    assert sorted(r["ID"] for r in second.records[creator_stream(paths[0])]) == sorted(r["ID"] for r in added)
+    assert creator_stream(paths[1]) not in second.records
+    assert second.bookmark(creator_stream(paths[0])) > bookmark
 
 
 def test_original_user_notes_flow(tmp_path, make_emulator):
@@ -202,7 +166,7 @@ def test_daily_limit_stops_the_run_with_state_intact(tmp_path, make_emulator):
     assert "Traceback" not in second.stderr
     # Nothing advanced: either no STATE at all (the orchestrator keeps the old one) or the same one.
     assert all(state == first.final_state for state in second.states)
-    assert second.records.get(stream_of(paths[0]), []) == []
+    assert second.records.get(creator_stream(paths[0]), []) == []
 
 
 def test_without_the_applications_scope_the_time_zone_must_be_configured(tmp_path, make_emulator):

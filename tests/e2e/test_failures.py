@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import tap_config
-from tests.e2e.harness import run_tap
+from tests.support.emulators import tap_config
+from tests.support.expected import assert_records_match
+from tests.support.tap_process import run_tap
 
 
 def assert_failed_cleanly(run, *needles, config=None):
@@ -67,8 +68,6 @@ def test_bad_config_stops_before_any_bulk_request(tmp_path, make_emulator, chang
 
 
 def test_transient_faults_are_survived_with_the_same_records(tmp_path, make_emulator):
-    from tests.e2e.test_sync import assert_records_match
-
     emulator = make_emulator(records_per_module=60)
     emulator.faults.inject(r"/crm/bulk/v8/read/\d+$", 500, {"code": "INTERNAL_ERROR", "details": {},
                            "message": "Internal Server Error", "status": "error"}, times=2, method="GET")
@@ -85,8 +84,6 @@ def test_transient_faults_are_survived_with_the_same_records(tmp_path, make_emul
 def test_gzip_encoded_answers_and_downloads_are_read_whole(tmp_path, make_emulator, mode):
     """Zoho's front end may gzip answers; "always" also encodes the downloads the tap asked for as
     identity, so Content-Length (compressed) differs from the bytes written: not a cut download."""
-    from tests.e2e.test_sync import assert_records_match
-
     emulator = make_emulator(records_per_module=60, gzip_responses=mode)
     run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"], bigin_modules=["Contacts"],
                                        max_retries=2))
@@ -98,8 +95,6 @@ def test_gzip_encoded_answers_and_downloads_are_read_whole(tmp_path, make_emulat
 
 
 def test_a_product_the_token_has_no_scope_for_is_skipped_with_a_warning(tmp_path, make_emulator):
-    from tests.e2e.test_sync import assert_records_match
-
     emulator = make_emulator(records_per_module=5, scopes=("ZohoCRM.bulk.ALL", "ZohoCRM.modules.ALL",
                                                            "ZohoCRM.settings.ALL"))
     config = tap_config(emulator, crm_modules=["Leads"], bigin_modules=["*"],

@@ -9,31 +9,11 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import tap_config
-from tests.e2e.harness import discover, expected_records, next_second, run_tap
+from tests.support.emulators import tap_config
+from tests.support.expected import assert_records_match, expected_records, readable_modules
+from tests.support.tap_process import discover, next_second, run_tap
 
-UTC = dt.timezone.utc
-
-
-def readable_modules(emulator, product):
-    """Modules a faithful tap must export: those the emulator's metadata calls bulk-readable."""
-    skipped = set(emulator.options.unsupported_modules)
-    listed = emulator.dataset.module_meta(product)
-    return sorted(m["api_name"] for m in listed if m.get("api_supported") is not False
-                  and m.get("generated_type") not in ("linking", "subform")
-                  and m["api_name"] not in skipped)
-
-
-def assert_records_match(run, emulator, product, modules):
-    assert run.exit_code == 0, run.stderr[-4000:]
-    for module in modules:
-        stream = f"{product}_{module.lower()}"
-        expected = expected_records(emulator, product, module)
-        got = {r["id"]: r for r in run.records.get(stream, [])}
-        assert len(run.records.get(stream, [])) == len(expected), f"{stream}: duplicates or missing"
-        assert got.keys() == expected.keys(), stream
-        for record_id, record in expected.items():
-            assert got[record_id] == record, f"{stream} record {record_id}"
+UTC = dt.UTC
 
 
 @pytest.mark.parametrize(("product", "version"), [("crm", "v8"), ("crm", "v2"), ("bigin", "v1"),
@@ -47,9 +27,10 @@ def test_full_sync_emits_exactly_the_emulator_records(tmp_path, make_emulator, p
     run = run_tap(tmp_path, config)
     assert set(run.records) == {f"{product}_{m.lower()}" for m in modules}
     assert_records_match(run, emulator, product, modules)
-    # Paging: one job per page of 25 records, following page numbers or page tokens.
+    # Paging: one job per page, following page numbers or page tokens.
     creates = [r for r in emulator.requests if r.method == "POST" and "/bulk/" in r.path]
-    total = sum(math.ceil(len(emulator.dataset.records(product, m)) / 25) for m in modules)
+    size = emulator.options.page_size
+    total = sum(math.ceil(len(emulator.dataset.records(product, m)) / size) for m in modules)
     assert len(creates) == total
     tokens = [r for r in creates if "page_token" in (r.body or {}).get("query", {})]
     assert bool(tokens) == (version in ("v7", "v8"))
@@ -158,7 +139,7 @@ def test_a_run_with_nothing_new_moves_the_bookmark_whether_or_not_zoho_sends_a_f
 
 def test_a_start_date_ahead_of_the_clock_reads_nothing_and_keeps_the_bookmark_there(tmp_path, make_emulator):
     emulator = make_emulator(records_per_module=10)
-    future = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).replace(microsecond=0)
+    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).replace(microsecond=0)
     run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"], start_date=future.isoformat()))
     assert run.exit_code == 0, run.stderr[-3000:]
     assert run.records == {}

@@ -4,19 +4,22 @@ import datetime as dt
 
 import pytest
 
-from tap_zoho_bulk.products.base import JobState, Position, StreamDefinition, Window
-from tap_zoho_bulk.products.creator import CreatorProduct, RateLimiter, split_choices, stream_name
-from tap_zoho_bulk.products.creator_dates import AppFormat, java_to_strptime, java_zone
+from tap_zoho_bulk.model import JobState, Position, StreamDefinition, Window
+from tap_zoho_bulk.products.creator import CreatorProduct, stream_name
+from tap_zoho_bulk.products.creator.dates import AppFormat, java_to_strptime, java_zone
+from tap_zoho_bulk.products.creator.field_types import split_choices
+from tap_zoho_bulk.products.creator.forms import derive_form
+from tap_zoho_bulk.ratelimit import RateLimiter
 from tap_zoho_bulk.settings import StreamOptions
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 REPORT = StreamDefinition("creator_sales_benin_tous_les_offres", "creator", "acme/sales-benin/Tous_les_Offres",
                           {"properties": {}}, "ID", "Added_Time")
 
 
 def product(base="https://creator.zoho.eu", version="v2.1", **kwargs):
     p = CreatorProduct(version, client=None, reports=[REPORT.target], stream_options={}, base_url=base, **kwargs)
-    p._formats["acme/sales-benin"] = AppFormat(dt.timezone(dt.timedelta(hours=1)), java_to_strptime("dd-MMM-yyyy"))
+    p.metadata._formats["acme/sales-benin"] = AppFormat(dt.timezone(dt.timedelta(hours=1)), java_to_strptime("dd-MMM-yyyy"))
     p.limiter = RateLimiter(1000, 60)
     return p
 
@@ -47,9 +50,9 @@ def test_other_date_formats():
 
 
 def test_urls_of_both_families():
-    assert product()._bulk_url(REPORT.target) == (
+    assert product().urls.bulk(REPORT.target) == (
         "https://creator.zoho.eu/api/bulk/v2.1/acme/sales-benin/report/Tous_les_Offres/read")
-    assert product("https://www.zohoapis.eu", "v2")._bulk_url(REPORT.target) == (
+    assert product("https://www.zohoapis.eu", "v2").urls.bulk(REPORT.target) == (
         "https://www.zohoapis.eu/creator/v2/bulk/acme/sales-benin/report/Tous_les_Offres/read")
 
 
@@ -157,15 +160,15 @@ def test_the_form_in_the_report_section_is_the_report_form():
     sections = {"code": 3000, "sections": [section("Suivi", (1, "Client"), (2, "Pipeline")),
                                             section("Ventes", (1, "Offre"), (2, "Tous_les_Offres"))]}
     p, _ = metadata_product(sections)
-    assert p._derive_form("acme", "sales-benin", "Pipeline") == "Client"  # the section wins over the name
-    assert p._derive_form("acme", "sales-benin", "Tous_les_Offres") == "Offre"
+    assert derive_form(p.metadata, "acme", "sales-benin", "Pipeline") == "Client"  # the section wins over the name
+    assert derive_form(p.metadata, "acme", "sales-benin", "Tous_les_Offres") == "Offre"
 
 
 def test_without_a_section_form_the_report_name_tells_it_or_nothing_does():
     sections = {"code": 3000, "sections": [section("Pilotage", (2, "Pipeline"), (2, "Toutes_les_Offres_2024"))]}
     p, client = metadata_product(sections)
-    assert p._derive_form("acme", "sales-benin", "Toutes_les_Offres_2024") == "Offre"
-    assert p._derive_form("acme", "sales-benin", "Pipeline") is None
+    assert derive_form(p.metadata, "acme", "sales-benin", "Toutes_les_Offres_2024") == "Offre"
+    assert derive_form(p.metadata, "acme", "sales-benin", "Pipeline") is None
     assert client.asked.count("acme/sales-benin/forms") == 1  # metadata is read once per run
 
 
@@ -220,14 +223,14 @@ def test_an_unknown_time_zone_of_an_application_names_where_it_came_from():
         {"link_name": "sales-benin", "workspace_name": "acme", "time_zone": "Mars/Olympus", "date_format": "dd-MMM-yyyy"}]}})
     p = CreatorProduct("v2.1", client=client, reports=[], stream_options={}, base_url="https://creator.zoho.eu")
     with pytest.raises(ConfigError, match=r"time_zone of acme/sales-benin is 'Mars/Olympus'.*set creator_time_zone"):
-        p.app_format("acme", "sales-benin")
+        p.metadata.app_format("acme", "sales-benin")
 
 
 def test_zoho_example_zone_is_read_for_real():
     client = MetadataClient({"applications": {"code": 3000, "applications": [
         {"link_name": "zylker-store", "workspace_name": "jason18", "time_zone": "SystemV/PST8", "date_format": "MMM dd,yyyy"}]}})
     p = CreatorProduct("v2.1", client=client, reports=[], stream_options={}, base_url="https://creator.zoho.com")
-    fmt = p.app_format("jason18", "zylker-store")
+    fmt = p.metadata.app_format("jason18", "zylker-store")
     assert fmt.parse_datetime("Apr 20,2020 16:23:50") == "2020-04-21T00:23:50+00:00"
 
 
@@ -244,7 +247,7 @@ def test_day_and_month_are_never_swapped_to_make_a_value_fit():
 def test_a_report_named_after_two_forms_is_not_guessed():
     sections = {"code": 3000, "sections": []}
     p, _ = metadata_product(sections)
-    assert p._derive_form("acme", "sales-benin", "Offres_par_Client") is None
+    assert derive_form(p.metadata, "acme", "sales-benin", "Offres_par_Client") is None
 
 
 def test_every_system_column_label_maps_to_its_link_name():
@@ -266,4 +269,4 @@ def test_no_reports_available_is_an_empty_list_and_a_clear_config_error():
     client = MetadataClient({"acme/sales-benin/reports": {"code": 3930, "message": "No reports available."}})
     p = CreatorProduct("v2.1", client=client, reports=[], stream_options={}, base_url="https://creator.zoho.eu")
     with pytest.raises(ConfigError, match="creator_reports: application acme/sales-benin has no report 'R'; it has: no reports"):
-        p._check_report("acme", "sales-benin", "R")
+        p.metadata.check_report("acme", "sales-benin", "R")

@@ -1,14 +1,14 @@
-"""CRM and Bigin request shapes per API version (API-REFERENCE §1.2, §4.1)."""
+"""CRM and Bigin request shapes per API version (https://www.zoho.com/crm/developer/docs/api/v8/bulk-read/create-job.html)."""
 
 import datetime as dt
 
 import pytest
 
-from tap_zoho_bulk.products.base import JobState, Position, StreamDefinition, Window
+from tap_zoho_bulk.model import JobState, Position, StreamDefinition, Window
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
 from tap_zoho_bulk.settings import StreamOptions
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 START = dt.datetime(2024, 1, 1, tzinfo=UTC)
 END = dt.datetime(2024, 2, 1, 12, 30, 15, tzinfo=UTC)
 LEADS = StreamDefinition("crm_leads", "crm", "Leads", {"properties": {}}, "id", "Created_Time")

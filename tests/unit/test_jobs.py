@@ -4,7 +4,7 @@ import pytest
 
 from tap_zoho_bulk.errors import JobFailedError, JobTimeoutError
 from tap_zoho_bulk.jobs import JobRunner
-from tap_zoho_bulk.products.base import Position, StreamDefinition
+from tap_zoho_bulk.model import Position, StreamDefinition
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
 
 STREAM = StreamDefinition("crm_leads", "crm", "Leads", {"properties": {}}, "id", "Created_Time")

@@ -2,10 +2,9 @@
 
 import pytest
 
+from tap_zoho_bulk.products.crm.field_types import crm_property, crm_schema
 from tap_zoho_bulk.schema import (
     RowConverter,
-    crm_property,
-    crm_schema,
     format_instant,
     iso_to_utc,
     to_bool,

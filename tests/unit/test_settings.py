@@ -63,9 +63,9 @@ def test_malformed_start_date_is_named():
 
 def test_start_date_is_parsed_as_utc():
     s = Settings.from_config({**BASE, "start_date": "2024-01-31T10:00:00+05:30"})
-    assert s.start_date == dt.datetime(2024, 1, 31, 4, 30, tzinfo=dt.timezone.utc)
+    assert s.start_date == dt.datetime(2024, 1, 31, 4, 30, tzinfo=dt.UTC)
     naive = Settings.from_config({**BASE, "start_date": "2024-01-31"})
-    assert naive.start_date == dt.datetime(2024, 1, 31, tzinfo=dt.timezone.utc)
+    assert naive.start_date == dt.datetime(2024, 1, 31, tzinfo=dt.UTC)
 
 
 def test_bad_api_versions_are_named():

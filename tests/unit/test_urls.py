@@ -48,5 +48,5 @@ def test_a_download_url_on_another_host_is_refused():
 ])
 def test_creator_url_families_and_prefixes(creator_url, bulk, meta):
     product = CreatorProduct("v2.1", client=None, reports=[REPORT], stream_options={}, base_url=creator_url)
-    assert product._bulk_url(REPORT) == bulk
-    assert product._meta_url("applications") == meta
+    assert product.urls.bulk(REPORT) == bulk
+    assert product.urls.meta("applications") == meta

@@ -1,0 +1,66 @@
+"""``python -m zoho_emulator``: run the emulator in the foreground.
+
+Handy for manual runs of the tap (``--config-out`` writes a ready tap config).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+from zoho_emulator.dataset import Dataset
+from zoho_emulator.options import EmulatorOptions
+from zoho_emulator.server import ZohoEmulator
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="zoho-emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8765, help="0 = any free port")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--records", type=int, default=200, help="records per module")
+    parser.add_argument("--config-out", type=Path, help="write a tap config JSON here")
+    parser.add_argument("--page-size", type=int, default=EmulatorOptions.page_size)
+    parser.add_argument("--job-duration", type=float, default=EmulatorOptions.job_duration)
+    parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGINT/SIGTERM."""
+    args = _parser().parse_args(argv)
+    options = EmulatorOptions(
+        host=args.host,
+        port=args.port,
+        page_size=args.page_size,
+        job_duration=args.job_duration,
+        verbose=args.verbose,
+    )
+    dataset = Dataset.generate(seed=args.seed, records_per_module=args.records, timezone=options.org_timezone)
+    emulator = ZohoEmulator(options=options, dataset=dataset).start()
+    if args.config_out:
+        args.config_out.write_text(json.dumps(emulator.demo_config(), indent=2) + "\n")
+    print(f"Zoho emulator listening on {emulator.url}", flush=True)
+
+    stop = threading.Event()
+
+    def _on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

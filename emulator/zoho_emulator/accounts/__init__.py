@@ -1,0 +1,1 @@
+"""Zoho Accounts: the OAuth refresh grant, and the access-token checks every API performs."""

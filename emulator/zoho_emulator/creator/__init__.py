@@ -1,0 +1,1 @@
+"""Zoho Creator: bulk read, criteria strings, metadata, and the workspace's applications and data."""

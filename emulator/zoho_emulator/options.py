@@ -1,0 +1,110 @@
+"""Tunable knobs of the emulator.
+
+Every default mirrors what real Zoho does (or the most likely value where the docs
+are silent), so a client tested against the defaults meets production behaviour;
+tests shrink sizes and durations to stay fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "ZohoCRM.bulk.ALL",
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.settings.ALL",
+    "ZohoBigin.bulk.ALL",
+    "ZohoBigin.modules.ALL",
+    "ZohoBigin.settings.ALL",
+    "ZohoCreator.bulk.CREATE",
+    "ZohoCreator.bulk.READ",
+    "ZohoCreator.dashboard.READ",
+    "ZohoCreator.meta.application.READ",
+    "ZohoCreator.meta.form.READ",
+)
+
+
+@dataclass
+class EmulatorOptions:
+    """Configuration of one emulator instance (all fields defaulted)."""
+
+    # --- listening socket -------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = ephemeral
+    verbose: bool = False  # log "METHOD path status" lines to stderr
+
+    # --- OAuth (accounts server) ------------------------------------------
+    client_id: str = "1000.EMULATORCLIENT0000000000000000"
+    client_secret: str = "emulator0client0secret0000000000000000000a"  # noqa: S105 - fake
+    refresh_token: str = "1000.emulatorrefresh0000000000000000.emulatorrefresh000000000000"  # noqa: S105
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    api_domain: str | None = None  # value of "api_domain" in token responses; None = own URL
+    token_ttl: float = 3600.0  # access-token lifetime, seconds
+    max_active_tokens: int = 15  # per refresh token; the 16th evicts the oldest
+    refresh_limit: int = 10  # refresh grants per refresh_window per refresh token
+    refresh_window: float = 600.0
+    throttle_status: int = 400  # HTTP status of the "too many requests continuously" body
+
+    # --- organisation -----------------------------------------------------
+    org_timezone: str = "Asia/Kolkata"
+
+    # --- bulk read --------------------------------------------------------
+    page_size: int = 200_000  # records per job/page (Zoho: 200000); reported as per_page
+    max_page: int = 50  # page above this -> PAGE_RANGE_EXCEEDED
+    page_without_token_limit: int = 200_000  # v7+: records reachable by `page` alone
+    page_token_ttl: float = 86_400.0  # v7+ next_page_token lifetime
+    job_duration: float = 1.0  # seconds from ADDED to COMPLETED
+    min_polls: int = 0  # status polls needed before a job may complete
+    create_status: int = 201  # HTTP status of a successful create
+    shuffle_rows: bool = True  # rows inside one CSV are in no particular order
+    unsupported_modules: tuple[str, ...] = ("Notes", "Attachments", "Emails")
+    criteria_limit: int = 25  # leaves allowed in one criteria tree
+    send_callbacks: bool = True  # POST job details to query callback.url when done
+
+    # --- result file ------------------------------------------------------
+    # A job that matched nothing: a download_url to a header-only CSV (True), or no download_url
+    # at all (False; both products). Which one Zoho does is not documented.
+    empty_result_file: bool = True
+    id_header: str = "id"  # "id" or "Id"
+    multiselect_separator: str = ";"
+    csv_bom: bool = False
+    csv_line_terminator: str = "\r\n"
+    content_disposition: str = "quoted"  # "quoted" filename="x.zip" | "rfc5987" filename*=
+    # "never", "accepted" (gzip when the request's Accept-Encoding allows it) or "always" (even when
+    # the client asked for identity, as a misbehaving proxy would)
+    gzip_responses: str = "never"
+    download_limit: int = 10  # downloads per download_window per refresh token
+    download_window: float = 60.0
+
+    # --- Zoho Creator -----------------------------------------------------
+    # Owner (workspace) of the generated Creator data when the emulator generates its own
+    # dataset; a dataset passed to ZohoEmulator keeps its own owner (Dataset.generate(creator_owner=)).
+    creator_owner: str = "acme"
+    creator_batch_size: int = 200_000  # records per job at most (also capped by query.max_records)
+    creator_cursor_ttl: float = 900.0  # record_cursor lifetime (Zoho: 15 minutes)
+    creator_result_ttl: float = 86_400.0  # a job's result is kept this long (Zoho: 24 hours)
+    creator_status_style: str = "mixed"  # "mixed": In-progress/Completed/Failed; "upper": IN PROGRESS/…
+    creator_multiselect_separator: str = ", "  # between multi-select / checkbox choices in the CSV
+    # CSV header cells: field link names (as `fields` names them), or "display_name" as Creator's
+    # report export labels columns (Zoho's download page does not say which one bulk read writes).
+    creator_csv_header: str = "link_name"
+    creator_create_limit: int = 5  # job creations per creator_create_window per refresh token (user)
+    creator_create_window: float = 60.0
+    creator_org_create_limit: int = 15  # … and for the whole org
+    creator_download_limit: int = 10  # downloads per creator_download_window per refresh token (user)
+    creator_download_window: float = 60.0
+    creator_org_download_limit: int = 30  # … and for the whole org
+    creator_daily_limit: int | None = None  # Creator API calls per refresh token per day (None = no limit)
+
+    @classmethod
+    def fast(cls, **overrides: Any) -> EmulatorOptions:
+        """Options for tests and demos that must not wait: jobs of 50 ms, pages of 40 records,
+        and the per-minute limits lifted (tests of those limits set them back)."""
+        fast = cls(
+            job_duration=0.05, page_size=40, creator_batch_size=40,
+            download_limit=10_000, refresh_limit=10_000,
+            creator_create_limit=10_000, creator_org_create_limit=10_000,
+            creator_download_limit=10_000, creator_org_download_limit=10_000,
+        )
+        return replace(fast, **overrides)

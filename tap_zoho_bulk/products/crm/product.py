@@ -1,0 +1,287 @@
+"""Zoho CRM and Zoho Bigin: one implementation, parametrised by product and API version.
+
+Both use the same bulk read API (`/{crm|bigin}/bulk/{version}/read`) and the same metadata APIs;
+what differs between products and versions is data (`shapes.py`, `field_types.py`), not code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from typing_extensions import override
+
+from tap_zoho_bulk.client import ZohoClient
+from tap_zoho_bulk.errors import ApiError, ConfigError, Kind
+from tap_zoho_bulk.model import JobRequest, JobState, JobStatus, Position, StreamDefinition, Window
+from tap_zoho_bulk.products.base import BulkProduct
+from tap_zoho_bulk.products.crm.field_types import crm_schema
+from tap_zoho_bulk.products.crm.shapes import SKIPPED_GENERATED_TYPES, Family
+from tap_zoho_bulk.schema import STRING
+from tap_zoho_bulk.settings import StreamOptions
+
+LOGGER = logging.getLogger("tap-zoho-bulk")
+DEFAULT_REPLICATION_KEY = "Created_Time"
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def format_literal(value: dt.datetime) -> str:
+    """Datetime literal for criteria: UTC offset, whole seconds (Zoho rejects milliseconds)."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+class CrmProduct(BulkProduct):
+    """Bulk read and metadata for one of CRM / Bigin at one API version."""
+
+    partial_exports = False  # the CSV has exactly the requested fields
+
+    def __init__(
+        self,
+        family: Family,
+        version: str,
+        client: ZohoClient,
+        *,
+        modules: Sequence[str],
+        stream_options: Mapping[str, StreamOptions],
+        base_url: Callable[[], str],
+    ) -> None:
+        self.family = family
+        self.name = family.name
+        self.version = version
+        self.shape = family.shapes[version]
+        self.client = client
+        self.modules = tuple(modules)
+        self.stream_options = stream_options
+        self._base_url = base_url
+
+    @property
+    @override
+    def base_url(self) -> str:
+        return self._base_url()
+
+    # --- discovery ------------------------------------------------------------------------------
+
+    @override
+    def discover(self) -> list[StreamDefinition]:
+        setting = f"{self.name}_modules"
+        try:
+            listed = self._metadata("modules", {}, "modules") or []
+        except ApiError as error:
+            if error.kind is not Kind.ACCESS:
+                raise
+            LOGGER.warning("Skipping %s (%s: %s): %s", self.family.label, setting,
+                           ", ".join(self.modules), error)
+            return []
+        by_name = {str(m.get("api_name")): m for m in listed if m.get("api_name")}
+        if self.modules == ("*",) or "*" in self.modules:
+            wanted = [name for name, meta in by_name.items() if self._readable(meta)]
+        else:
+            folded = {name.lower(): name for name in by_name}
+            unknown = [m for m in self.modules if m not in by_name and m.lower() not in folded]
+            if unknown:
+                raise ConfigError(
+                    f"{setting}: unknown module(s) {', '.join(unknown)}; this {self.family.label} "
+                    f"account has: {', '.join(sorted(by_name)) or 'no modules visible to the token'}"
+                )
+            wanted = []
+            for requested in self.modules:
+                name = requested if requested in by_name else folded[requested.lower()]
+                if self._readable(by_name[name], warn=True):
+                    wanted.append(name)
+        streams = []
+        for module in dict.fromkeys(wanted):
+            definition = self._define(module)
+            if definition is not None:
+                streams.append(definition)
+        return streams
+
+    def _readable(self, meta: Mapping[str, Any], *, warn: bool = False) -> bool:
+        name = meta.get("api_name")
+        reason = None
+        if meta.get("api_supported") is False:
+            reason = "it is not available through the API"
+        elif str(meta.get("generated_type", "")).lower() in SKIPPED_GENERATED_TYPES:
+            reason = f"it is a {meta.get('generated_type')} module"
+        elif name in self.family.unsupported_modules:
+            reason = "bulk read does not support it"
+        if reason and warn:
+            LOGGER.warning("Skipping %s module %s: %s", self.family.label, name, reason)
+        return reason is None
+
+    def _define(self, module: str) -> StreamDefinition | None:
+        name = f"{self.name}_{module.lower()}"
+        try:
+            fields = self._metadata("fields", {"module": module}, "fields")
+        except ApiError as error:
+            if error.kind in (Kind.ACCESS, Kind.UNSUPPORTED, Kind.NOT_FOUND):
+                LOGGER.warning("Skipping %s module %s: %s", self.family.label, module, error)
+                return None
+            raise
+        if not fields:
+            LOGGER.warning(
+                "Skipping %s module %s: Zoho returned no field metadata for it",
+                self.family.label, module,
+            )
+            return None
+        schema = crm_schema(module, fields)
+        options = self.stream_options.get(name, StreamOptions())
+        replication_key: str | None = options.replication_key or DEFAULT_REPLICATION_KEY
+        prop = schema["properties"].get(replication_key)
+        if prop is None or prop.get("format") != "date-time":
+            if options.replication_key:
+                raise ConfigError(
+                    f"stream_options.{name}.replication_key: {replication_key!r} is not a "
+                    f"datetime field of {module}"
+                )
+            LOGGER.warning("%s has no %s field: it will be synced in full", name, replication_key)
+            replication_key = None
+        return StreamDefinition(name, self.name, module, schema, "id", replication_key)
+
+    def _metadata(self, resource: str, params: dict[str, str], key: str) -> list[Any] | None:
+        """GET settings/<resource>; some Bigin accounts only answer on the v2 metadata API."""
+        versions = list(dict.fromkeys((self.version, *self.family.metadata_fallback)))
+        for index, version in enumerate(versions):
+            url = f"{self.base_url}/{self.name}/{version}/settings/{resource}"
+            try:
+                _, body = self.client.request_json("GET", url, params=params or None)
+            except ApiError as error:
+                if error.kind is Kind.NOT_FOUND and index + 1 < len(versions):
+                    continue
+                raise
+            return (body or {}).get(key) if isinstance(body, dict) else None
+        return None
+
+    # --- jobs -----------------------------------------------------------------------------------
+
+    def _bulk_url(self) -> str:
+        return f"{self.base_url}/{self.name}/bulk/{self.version}/read"
+
+    @override
+    def job_request(
+        self,
+        stream: StreamDefinition,
+        fields: list[str],
+        window: Window | None,
+        options: StreamOptions,
+        position: Position,
+    ) -> JobRequest:
+        if position.page_token:
+            # A page-token request may carry nothing else:
+            # https://www.zoho.com/crm/developer/docs/api/v8/bulk-read/create-job.html
+            return JobRequest(self._bulk_url(), {"query": {"page_token": position.page_token}})
+        module: Any = {"api_name": stream.target} if self.shape.module_object else stream.target
+        query: dict[str, Any] = {"module": module}
+        if fields:
+            query["fields"] = fields
+        criteria = self.criteria(window, options.criteria)
+        if criteria is not None:
+            query["criteria"] = criteria
+        if options.cvid:
+            query["cvid"] = options.cvid
+        query["page"] = position.page
+        return JobRequest(self._bulk_url(), {"query": query})
+
+    def criteria(self, window: Window | None, user_criteria: Any) -> dict[str, Any] | None:
+        """Incremental window AND the user's criteria, in this version's spelling."""
+        parts: list[dict[str, Any]] = []
+        if window is not None:
+            if self.shape.between_window:
+                last_second = window.end - dt.timedelta(seconds=1)
+                bounds = [format_literal(window.start or EPOCH), format_literal(last_second)]
+                parts.append(self._leaf(window.key, "between", bounds))
+            else:
+                if window.start is not None:
+                    parts.append(
+                        self._leaf(window.key, "greater_equal", format_literal(window.start))
+                    )
+                parts.append(self._leaf(window.key, "less_than", format_literal(window.end)))
+        if user_criteria:
+            parts.append(self._respell(user_criteria))
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        return {"group_operator": "and", "group": parts}
+
+    def _leaf(self, field: str, comparator: str, value: Any) -> dict[str, Any]:
+        target: dict[str, Any] = (
+            {"field": {"api_name": field}} if self.shape.field_leaves else {"api_name": field}
+        )
+        return {**target, "comparator": comparator, "value": value}
+
+    def _respell(self, node: Any) -> Any:
+        """Rewrite a user's criteria leaves into this version's form (`api_name` vs `field`)."""
+        if not isinstance(node, Mapping):
+            return node
+        if "group" in node:
+            return {**node, "group": [self._respell(child) for child in node["group"]]}
+        name = node.get("api_name") or (node.get("field") or {}).get("api_name")
+        if name is None:
+            return dict(node)
+        rest = {k: v for k, v in node.items() if k not in ("api_name", "field")}
+        return {**self._leaf(name, rest.pop("comparator", "equal"), rest.pop("value", None)), **rest}
+
+    @override
+    def job_id(self, created: Any) -> str:
+        try:
+            entry = created["data"][0] if isinstance(created.get("data"), list) else created
+            details = entry.get("details") or entry
+            return str(details["id"])
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise ApiError(
+                Kind.FATAL, 200, "UNEXPECTED_RESPONSE",
+                "the create-job response carries no job id",
+            ) from None
+
+    @override
+    def status_url(self, stream: StreamDefinition, job_id: str) -> str:
+        return f"{self._bulk_url()}/{job_id}"
+
+    @override
+    def parse_status(self, payload: Any, position: Position) -> JobStatus:
+        entry = payload.get("data", [payload])[0] if isinstance(payload, dict) else {}
+        job_id = str(entry.get("id") or entry.get("job_id") or "")
+        raw_state = str(entry.get("state") or "").strip()
+        state = raw_state.upper().replace("_", " ")
+        result = entry.get("result") or {}
+        if state == "COMPLETED":
+            return JobStatus(
+                job_id, JobState.COMPLETED, raw_state,
+                download_url=result.get("download_url"),
+                count=result.get("count"),
+                next_position=self._next_position(result, position),
+            )
+        if state in ("FAILURE", "FAILED"):
+            failure = result.get("error_message") or {}
+            error = (
+                f"{failure.get('code', 'ERROR')}: {failure.get('message', '')}".strip(": ")
+                if isinstance(failure, Mapping) else str(failure)
+            )
+            return JobStatus(job_id, JobState.FAILED, raw_state, error=error)
+        return JobStatus(job_id, JobState.PENDING, raw_state)
+
+    def _next_position(self, result: Mapping[str, Any], position: Position) -> Position | None:
+        if not result.get("more_records"):
+            return None
+        token = result.get("next_page_token")
+        if token and self.shape.page_tokens:
+            return Position(page_token=str(token))
+        page = result.get("page") or position.page
+        return Position(page=int(page) + 1)
+
+    @override
+    def next_position(self, status: JobStatus, headers: Mapping[str, str]) -> Position | None:
+        return status.next_position
+
+    @override
+    def column_schemas(
+        self, stream: StreamDefinition, columns: Sequence[str]
+    ) -> dict[str, tuple[str, dict[str, Any]]]:
+        # The CSV holds the requested fields; anything else is new to the metadata: a string.
+        return {column: (column, dict(STRING)) for column in columns}
+
+    @override
+    def value_converters(self, stream: StreamDefinition) -> dict[str, Any]:
+        return {}

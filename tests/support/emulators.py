@@ -1,0 +1,24 @@
+"""The one way the tap's tests start a Zoho emulator, and the tap config that points at it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zoho_emulator import Dataset, EmulatorOptions, ZohoEmulator
+
+
+def start_emulator(records_per_module: int = 60, seed: int = 7, **options: Any) -> ZohoEmulator:
+    """A running emulator with fast jobs, small pages and the per-minute limits lifted
+    (`EmulatorOptions.fast`); `options` override any of them. The caller stops it."""
+    return ZohoEmulator(
+        options=EmulatorOptions.fast(**options),
+        dataset=Dataset.generate(seed=seed, records_per_module=records_per_module),
+    ).start()
+
+
+def tap_config(emulator: ZohoEmulator, **overrides: Any) -> dict[str, Any]:
+    """Tap config for an emulator: every CRM module, no Bigin, fast polling."""
+    config = emulator.tap_config(poll_interval=0.02, poll_max_interval=0.2, crm_modules=["*"],
+                                 bigin_modules=[])
+    config.update(overrides)
+    return config
