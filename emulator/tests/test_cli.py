@@ -1,19 +1,22 @@
-"""``python -m zoho_emulator``: banner line, config file, clean stop on SIGTERM."""
+"""``python -m zoho_emulator``: banner line, config file, flags, clean stop on SIGTERM."""
 
 from __future__ import annotations
 
+import email.utils
 import json
 import signal
 import subprocess
 import sys
+import time
 
 import requests
+from zoho_emulator.__main__ import _parser
 
 
 def test_cli_runs_and_stops(tmp_path):
     config_path = tmp_path / "config.json"
     command = [sys.executable, "-m", "zoho_emulator", "--port", "0", "--seed", "1", "--records", "5",
-               "--config-out", str(config_path)]  # fmt: skip
+               "--config-out", str(config_path), "--clock-offset", "-3600", "--no-count-api"]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = process.stdout.readline().strip()
@@ -28,7 +31,13 @@ def test_cli_runs_and_stops(tmp_path):
             "client_secret": config["client_secret"],
             "refresh_token": config["refresh_token"],
         }
-        assert "access_token" in requests.post(url + "/oauth/v2/token", data=params, timeout=5).json()
+        grant = requests.post(url + "/oauth/v2/token", data=params, timeout=5)
+        token = grant.json()["access_token"]
+        lag = time.time() - email.utils.parsedate_to_datetime(grant.headers["Date"]).timestamp()
+        assert abs(lag - 3600) < 5  # --clock-offset
+        count = requests.get(url + "/crm/v8/Leads/actions/count", timeout=5,
+                             headers={"Authorization": f"Zoho-oauthtoken {token}"})
+        assert (count.status_code, count.json()["code"]) == (404, "INVALID_URL_PATTERN")  # --no-count-api
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
     finally:
@@ -37,3 +46,12 @@ def test_cli_runs_and_stops(tmp_path):
             process.wait()
         process.stdout.close()
         process.stderr.close()
+
+
+def test_cli_flags_map_to_options():
+    args = _parser().parse_args(["--clock-offset", "-3600", "--no-count-api", "--job-duration", "2.5"])
+    assert (args.clock_offset, args.count_api, args.job_duration) == (-3600.0, False, 2.5)
+    defaults = _parser().parse_args([])
+    assert (defaults.clock_offset, defaults.count_api) == (0.0, True)
+    help_text = _parser().format_help()
+    assert all(flag in help_text for flag in ("--clock-offset", "--no-count-api", "--job-duration"))

@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 import requests
 from zoho_emulator import EmulatorOptions, ZohoEmulator
+from zoho_emulator.core.throttle import LockoutWindow
 
 from tests.support import Client, error_code
 
@@ -57,6 +58,46 @@ def test_download_rate_limit(make_emulator):
     assert Client(emu, "1000.someone.else").get(path).status_code == 200  # per refresh token
     time.sleep(0.65)
     assert client.get(path).status_code == 200
+
+
+def test_download_lockout_counts_from_the_refusal():
+    now = [0.0]
+    lockout = LockoutWindow(2, 60.0, clock=lambda: now[0])
+    assert [lockout.try_acquire("u"), lockout.try_acquire("u")] == [True, True]
+    now[0] = 30.0
+    assert lockout.try_acquire("u") is False  # the 3rd within a minute: locked out until 90
+    assert lockout.try_acquire("other") is True
+    now[0] = 60.0  # the first two aged out: a plain sliding window would let this one through
+    assert lockout.try_acquire("u") is False
+    now[0] = 89.9  # refusals during the lockout neither count nor extend it
+    assert lockout.try_acquire("u") is False
+    now[0] = 90.0
+    assert [lockout.try_acquire("u"), lockout.try_acquire("u"), lockout.try_acquire("u")] == [True, True, False]
+    lockout.reset()
+    assert lockout.try_acquire("u") is True
+
+
+def test_download_lockout_over_http(make_emulator):
+    window = 1.5
+    emu = make_emulator(records_per_module=3, download_limit=2, download_window=window)
+    client = Client(emu)
+    job_id = client.create("/crm/bulk/v8", {"module": {"api_name": "Leads"}})
+    client.wait("/crm/bulk/v8", job_id)
+    path = f"/crm/bulk/v8/read/{job_id}/result"
+    first = time.monotonic()
+    assert [client.get(path).status_code for _ in range(2)] == [200, 200]
+    while time.monotonic() < first + window / 2:  # half a window on: the two still count
+        time.sleep(0.02)
+    refused_from = time.monotonic()
+    limited = client.get(path)
+    assert (limited.status_code, error_code(limited)) == (429, "TOO_MANY_REQUESTS")
+    deadline = refused_from + 20
+    while (response := client.get(path)).status_code == 429:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert response.status_code == 200
+    # the lockout ran a full window from the refusal, not from the oldest counted download
+    assert time.monotonic() - refused_from >= window
 
 
 def test_lifecycle_and_tap_config(dataset):

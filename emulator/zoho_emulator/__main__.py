@@ -25,8 +25,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--records", type=int, default=200, help="records per module")
     parser.add_argument("--config-out", type=Path, help="write a tap config JSON here")
-    parser.add_argument("--page-size", type=int, default=EmulatorOptions.page_size)
-    parser.add_argument("--job-duration", type=float, default=EmulatorOptions.job_duration)
+    parser.add_argument("--page-size", type=int, default=EmulatorOptions.page_size,
+                        help="records per bulk read page (Zoho: 200000)")
+    parser.add_argument("--job-duration", type=float, default=EmulatorOptions.job_duration,
+                        help="seconds a bulk job takes from creation to completion")
+    parser.add_argument("--clock-offset", type=float, default=EmulatorOptions.clock_offset,
+                        help="seconds added to the emulator's now (Date header, job and record times);"
+                             " negative = Zoho's clock behind this machine's")
+    parser.add_argument("--no-count-api", dest="count_api", action="store_false",
+                        help="serve no CRM record count API (its path answers 404 INVALID_URL_PATTERN)")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     return parser
 
@@ -39,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port,
         page_size=args.page_size,
         job_duration=args.job_duration,
+        clock_offset=args.clock_offset,
+        count_api=args.count_api,
         verbose=args.verbose,
     )
     dataset = Dataset.generate(seed=args.seed, records_per_module=args.records, timezone=options.org_timezone)

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from zoho_emulator.core.values import ValueGenerator
+from zoho_emulator.core.wallclock import ZohoClock
 from zoho_emulator.creator.app_catalog import DEFAULT_APPS, AppSpec
 from zoho_emulator.creator.workspace import CreatorWorkspace, app_specs
 from zoho_emulator.crm.field_specs import FieldSpec, ModuleSpec, Record, field_metadata, module_metadata
@@ -48,11 +49,17 @@ class _Module:
         self.field_specs = {f.api_name: f for f in spec.fields}
         self.records: list[Record] = []
         self.by_id: dict[str, Record] = {}
+        self.deleted: list[dict[str, Any]] = []
         self.autonumber = 1001
 
     def add(self, record: Record) -> None:
         self.records.append(record)
         self.by_id[record["id"]] = record
+
+    def remove(self, ids: set[str]) -> None:
+        self.records = [record for record in self.records if record["id"] not in ids]
+        for record_id in ids:
+            del self.by_id[record_id]
 
 
 class Dataset:
@@ -66,7 +73,8 @@ class Dataset:
         self._users: dict[str, list[dict[str, Any]]] = {}
         self._counters: dict[str, int] = {}
         self._live_rng = random.Random(f"{seed}:live")
-        self.creator = CreatorWorkspace("acme", self._lock, seed)  # empty until generate()
+        self.clock = ZohoClock()  # "now" of records stamped now; the emulator serving it sets its own
+        self.creator = CreatorWorkspace("acme", self._lock, seed, self.clock)  # empty until generate()
 
     # ------------------------------------------------------------ generation
     @classmethod
@@ -114,8 +122,15 @@ class Dataset:
             end=end or DEFAULT_END,
             count=creator_count,
             lock=dataset._lock,
+            clock=dataset.clock,
         )
         return dataset
+
+    def use_clock(self, clock: ZohoClock) -> None:
+        """Stamp "now" by ``clock`` from here on (ZohoEmulator passes its clock_offset clock)."""
+        with self._lock:
+            self.clock = clock
+            self.creator.use_clock(clock)
 
     def _next_id(self, product: str, step: int = 1) -> str:
         self._counters[product] += step
@@ -347,7 +362,7 @@ class Dataset:
 
     # ------------------------------------------------------------ write API
     def _now(self) -> dt.datetime:
-        return dt.datetime.now(self.tz).replace(microsecond=0)
+        return self.clock.now(self.tz)
 
     def add_records(
         self, product: str, module: str, n: int, created_time: dt.datetime | None = None
@@ -395,3 +410,60 @@ class Dataset:
                 record["Modified_Time"] = self._now()
             self._compute(state, record)
             return copy.deepcopy(record)
+
+    def delete_records(
+        self, product: str, module: str, ids: Iterable[str], deleted_time: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Delete CRM/Bigin records (to the recycle bin) at ``deleted_time`` (timezone-aware) or now.
+
+        Later exports and counts no longer see them (jobs already created keep their snapshot);
+        each deletion is remembered as the deleted-records API lists it
+        (https://www.zoho.com/crm/developer/docs/api/v8/get-deleted-records.html) and returned.
+        """
+        if product == CREATOR:
+            raise ValueError("delete_records supports the CRM and Bigin products only")
+        if deleted_time is not None and deleted_time.tzinfo is None:
+            raise ValueError("deleted_time must be timezone-aware")
+        wanted = list(dict.fromkeys(ids))
+        with self._lock:
+            state = self._module(product, module)
+            missing = [record_id for record_id in wanted if record_id not in state.by_id]
+            if missing:
+                raise KeyError(f"no records {missing} in {product}/{module}")
+            stamp = (deleted_time or self._now()).astimezone(self.tz).replace(microsecond=0)
+            user = self._users[product][0]
+            entries = [
+                {
+                    "id": record_id,
+                    "display_name": _display_name(state, state.by_id[record_id]),
+                    "deleted_time": stamp,
+                    "deleted_by": {"id": user["id"], "name": user["name"]},
+                    "created_by": self._user_ref(product, state.by_id[record_id].get("Created_By")),
+                    "type": "recycle",
+                }
+                for record_id in wanted
+            ]
+            state.remove(set(wanted))
+            state.deleted.extend(entries)
+            return copy.deepcopy(entries)
+
+    def deleted(self, product: str, module: str) -> list[dict[str, Any]]:
+        """Every deletion of the module so far, oldest first (copies; deleted_time as datetime)."""
+        with self._lock:
+            return copy.deepcopy(self._module(product, module).deleted)
+
+    def _user_ref(self, product: str, user_id: str | None) -> dict[str, str] | None:
+        user = self.user(product, user_id) if user_id else None
+        return {"id": user["id"], "name": user["name"]} if user else None
+
+
+def _display_name(module: _Module, record: Record) -> str:
+    """What Zoho lists as a deleted record's name: the person's name, else the first mandatory
+    text field (Account_Name, Deal_Name, …), else the id."""
+    first, last = record.get("First_Name"), record.get("Last_Name")
+    if last:
+        return f"{first} {last}" if first else str(last)
+    for spec in module.spec.fields:
+        if spec.mandatory and spec.data_type == "text" and record.get(spec.api_name):
+            return str(record[spec.api_name])
+    return str(record["id"])

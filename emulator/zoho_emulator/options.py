@@ -27,7 +27,12 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 
 @dataclass
 class EmulatorOptions:
-    """Configuration of one emulator instance (all fields defaulted)."""
+    """Configuration of one emulator instance (all fields defaulted).
+
+    Where Zoho's documentation is silent (result retention, what a page token stands for, the
+    count API's scopes) the default is the most likely or the more pessimistic behaviour, and the
+    option switches to the other reading so a client can be tested against both.
+    """
 
     # --- listening socket -------------------------------------------------
     host: str = "127.0.0.1"
@@ -48,12 +53,22 @@ class EmulatorOptions:
 
     # --- organisation -----------------------------------------------------
     org_timezone: str = "Asia/Kolkata"
+    # Seconds added to the emulator's "now" wherever Zoho shows one: the HTTP Date header, job
+    # created_time, X-ACCESSTOKEN-RESET, Creator job times, and records that Dataset.add_records /
+    # update_record / delete_records stamp "now". Negative = Zoho's clock behind the client's.
+    clock_offset: float = 0.0
 
     # --- bulk read --------------------------------------------------------
     page_size: int = 200_000  # records per job/page (Zoho: 200000); reported as per_page
     max_page: int = 50  # page above this -> PAGE_RANGE_EXCEEDED
     page_without_token_limit: int = 200_000  # v7+: records reachable by `page` alone
     page_token_ttl: float = 86_400.0  # v7+ next_page_token lifetime
+    # What a v7+ next_page_token stands for, which Zoho does not say
+    # (https://www.zoho.com/crm/developer/docs/api/v8/bulk-read/create-job.html). True (pessimistic):
+    # the query and the next page's offset, the page cut from the records matching when its job is
+    # created, exactly like `page`, so records deleted between pages shift later records onto pages
+    # already exported. False: the export continues after the last id it exported.
+    page_token_offsets: bool = True
     job_duration: float = 1.0  # seconds from ADDED to COMPLETED
     min_polls: int = 0  # status polls needed before a job may complete
     create_status: int = 201  # HTTP status of a successful create
@@ -61,6 +76,16 @@ class EmulatorOptions:
     unsupported_modules: tuple[str, ...] = ("Notes", "Attachments", "Emails")
     criteria_limit: int = 25  # leaves allowed in one criteria tree
     send_callbacks: bool = True  # POST job details to query callback.url when done
+    # Seconds a CRM/Bigin job's result is kept after it completes; then its status and download
+    # answer 404 RESOURCE_NOT_FOUND. None = for the emulator's life (Zoho documents no retention).
+    result_ttl: float | None = None
+
+    # --- record count (CRM v3+: GET /crm/{ver}/{module}/actions/count) ----------
+    count_api: bool = True  # False: the path answers 404 INVALID_URL_PATTERN, as an unknown URL
+    # Whether a count with criteria/email/phone/word also needs ZohoSearch.securesearch.READ, as
+    # Zoho's search API does (https://www.zoho.com/crm/developer/docs/api/v2/search-records.html);
+    # the count page's own scope list is not confirmed, so by default the module scope is enough.
+    count_search_scope: bool = False
 
     # --- result file ------------------------------------------------------
     # A job that matched nothing: a download_url to a header-only CSV (True), or no download_url
@@ -74,7 +99,9 @@ class EmulatorOptions:
     # "never", "accepted" (gzip when the request's Accept-Encoding allows it) or "always" (even when
     # the client asked for identity, as a misbehaving proxy would)
     gzip_responses: str = "never"
-    download_limit: int = 10  # downloads per download_window per refresh token
+    # CRM/Bigin downloads per download_window per refresh token; the refusal of one
+    # more locks that user's downloads out for download_window seconds from that refusal.
+    download_limit: int = 10
     download_window: float = 60.0
 
     # --- Zoho Creator -----------------------------------------------------

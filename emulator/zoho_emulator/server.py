@@ -8,6 +8,7 @@ routing so any endpoint can be made to misbehave.
 from __future__ import annotations
 
 import contextlib
+import email.utils
 import gzip
 import socket
 import struct
@@ -25,9 +26,11 @@ from zoho_emulator.accounts.oauth import TokenStore, token_routes
 from zoho_emulator.context import EmulatorContext
 from zoho_emulator.core.expiring import ExpiringHandles
 from zoho_emulator.core.faults import Faults, Injection
+from zoho_emulator.core.job_ledger import JobLedger, JobLogEntry
 from zoho_emulator.core.replies import ERROR_CONTENT_TYPE
 from zoho_emulator.core.routing import Request, Response, Router
-from zoho_emulator.core.throttle import SlidingWindow
+from zoho_emulator.core.throttle import LockoutWindow
+from zoho_emulator.core.wallclock import ZohoClock
 from zoho_emulator.creator.bulk_api import CreatorBulkApi
 from zoho_emulator.creator.gate import CreatorGate
 from zoho_emulator.creator.metadata_api import CreatorMetaApi
@@ -36,6 +39,7 @@ from zoho_emulator.creator.replies import error_for_status as creator_error_for_
 from zoho_emulator.crm.bulk_api import BulkReadApi
 from zoho_emulator.crm.bulk_jobs import JobStore
 from zoho_emulator.crm.callbacks import CallbackSender
+from zoho_emulator.crm.count_api import RecordCountApi
 from zoho_emulator.crm.metadata_api import MetadataApi
 from zoho_emulator.crm.replies import (
     CrmErrorReply,
@@ -125,6 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
         """Zoho's front end announces itself as ZGS."""
         return "ZGS"
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on Zoho's clock (``clock_offset``), as RFC 7231 wants it."""
+        moment = self.server.emulator.clock.time() if timestamp is None else timestamp
+        return email.utils.formatdate(moment, usegmt=True)
+
     def _serve(self) -> None:
         self.server.emulator._serve(self)
 
@@ -143,24 +152,30 @@ class ZohoEmulator:
             timezone=self.options.org_timezone, creator_owner=self.options.creator_owner
         )
         opts = self.options
+        self.clock = ZohoClock(opts.clock_offset)
+        self.dataset.use_clock(self.clock)
         self._tokens = TokenStore(opts)
         self.faults = Faults(self._tokens.expire_all)
         self._ctx = EmulatorContext(
             options=opts,
             dataset=self.dataset,
             tokens=self._tokens,
-            jobs=JobStore(self.dataset.org_prefix),
+            jobs=JobStore(self.dataset.org_prefix, opts.result_ttl),
             page_tokens=ExpiringHandles(opts.page_token_ttl),
             faults=self.faults,
-            downloads=SlidingWindow(opts.download_limit, opts.download_window),
+            downloads=LockoutWindow(opts.download_limit, opts.download_window),
             callbacks=CallbackSender(),
             base_url=lambda: self.url,
+            clock=self.clock,
+            ledger=JobLedger(),
         )
         self.router = Router(unknown_url)
         self.router.add(token_routes(self._tokens, lambda: opts.api_domain or self.url, bad_method))
         for product in PRODUCTS:
             self.router.add(BulkReadApi(self._ctx, product).routes())
             self.router.add(MetadataApi(self._ctx, product).routes())
+            if product.count_versions and opts.count_api:
+                self.router.add(RecordCountApi(self._ctx, product).routes())
         creator_gate = CreatorGate(self._ctx)
         self.router.add(CreatorBulkApi(self._ctx, creator_gate).routes())
         self.router.add(CreatorMetaApi(self._ctx, creator_gate).routes())
@@ -263,6 +278,10 @@ class ZohoEmulator:
         """Forget the request log."""
         with self._log_lock:
             self._log.clear()
+
+    def job_log(self) -> list[JobLogEntry]:
+        """The lifecycle of every bulk job so far (CRM, Bigin, Creator), in creation order (copies)."""
+        return self._ctx.ledger.entries()
 
     @property
     def token_refreshes(self) -> int:

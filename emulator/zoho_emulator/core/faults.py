@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+CompletionAction = Callable[[Any], None]  # receives the emulator's Dataset
+
 
 @dataclass
 class Injection:
@@ -23,6 +25,14 @@ class Injection:
     method: str | None
     headers: dict[str, str]
     remaining: int | None  # None = forever
+
+
+@dataclass
+class _OnCompleted:
+    product: str
+    module: str
+    action: CompletionAction
+    remaining: int | None
 
 
 @dataclass
@@ -44,6 +54,9 @@ class Faults:
         self._injections: list[Injection] = []
         self._resets: list[_Armed] = []
         self._failing_jobs = 0
+        self._stalling_jobs = 0
+        self._expiring_results = 0
+        self._on_completed: list[_OnCompleted] = []
         self._truncations = 0
         self._no_content: dict[tuple[str, str], int | None] = {}
         self._creator_daily_after: int | None = None
@@ -57,6 +70,33 @@ class Faults:
         """The next ``n`` created jobs end in state FAILURE."""
         with self._lock:
             self._failing_jobs += n
+
+    def stall_next_jobs(self, n: int = 1) -> None:
+        """The next ``n`` created bulk jobs (CRM, Bigin, Creator) never complete: they stay
+        IN PROGRESS (Creator: In-progress) for ever, and send no callback."""
+        with self._lock:
+            self._stalling_jobs += n
+
+    def expire_next_results(self, n: int = 1) -> None:
+        """The next ``n`` downloads of a completed job find its result gone: they answer as for
+        an expired job (CRM/Bigin 404 RESOURCE_NOT_FOUND, Creator 404 code 1000), and so do
+        later status calls and downloads of that job."""
+        with self._lock:
+            self._expiring_results += n
+
+    def on_completed(
+        self, product: str, module: str, action: CompletionAction, times: int | None = 1
+    ) -> None:
+        """Run ``action(dataset)`` when a status call is about to report a job of ``product`` /
+        ``module`` complete for the first time, before it answers.
+
+        ``product`` is "crm", "bigin" or "creator" (``module`` then is the report path
+        owner/app/report). The job's own result is already frozen, so the change shows in
+        later jobs only: a test can delete or update records between one page's job and the
+        next, deterministically. ``times=None`` keeps it armed for every such job.
+        """
+        with self._lock:
+            self._on_completed.append(_OnCompleted(product, module, action, times))
 
     def inject(
         self,
@@ -113,6 +153,9 @@ class Faults:
             self._injections.clear()
             self._resets.clear()
             self._failing_jobs = 0
+            self._stalling_jobs = 0
+            self._expiring_results = 0
+            self._on_completed.clear()
             self._truncations = 0
             self._no_content.clear()
             self._creator_daily_after = None
@@ -149,6 +192,33 @@ class Faults:
                 self._failing_jobs -= 1
                 return True
         return False
+
+    def take_job_stall(self) -> bool:
+        """Consume one pending job stall."""
+        with self._lock:
+            if self._stalling_jobs > 0:
+                self._stalling_jobs -= 1
+                return True
+        return False
+
+    def take_result_expiry(self) -> bool:
+        """Consume one pending result expiry."""
+        with self._lock:
+            if self._expiring_results > 0:
+                self._expiring_results -= 1
+                return True
+        return False
+
+    def take_on_completed(self, product: str, module: str) -> CompletionAction | None:
+        """Consume the first completion action armed for this product/module."""
+        with self._lock:
+            for armed in self._on_completed:
+                if (armed.product, armed.module) == (product, module):
+                    armed.remaining = _take(armed.remaining)
+                    if armed.remaining == 0:
+                        self._on_completed.remove(armed)
+                    return armed.action
+        return None
 
     def take_truncation(self) -> bool:
         """Consume one pending download truncation."""

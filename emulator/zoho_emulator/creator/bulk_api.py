@@ -19,6 +19,7 @@ from zoho_emulator.context import EmulatorContext
 from zoho_emulator.core.csvzip import render_csv, zip_single
 from zoho_emulator.core.expiring import ExpiringHandles
 from zoho_emulator.core.javadate import STAMP_PATTERN, format_pattern
+from zoho_emulator.core.progress import Progress
 from zoho_emulator.core.replies import ErrorReply
 from zoho_emulator.core.routing import Request, Response, Route
 from zoho_emulator.core.throttle import SlidingWindow
@@ -248,31 +249,35 @@ class CreatorBulkApi:
                     last_id=int(selected[-1]["ID"]),
                 )
             )
-        now = time.monotonic()
+        progress = Progress(opts.job_duration, opts.min_polls, stalled=ctx.faults.take_job_stall())
         job = CreatorJob(
             id=job_id,
             path=path,
-            created_at=now,
+            progress=progress,
             created_time=format_pattern(app.now(), STAMP_PATTERN),
             created_by=app.owner,
-            duration=opts.job_duration,
-            min_polls=opts.min_polls,
             fail=fail,
             header=list(plan.columns),
             rows=rows,
             cursor=cursor,
-            expires_at=now + opts.creator_result_ttl,
+            expires_at=progress.created_at + opts.creator_result_ttl,
         )
         self.jobs.add(job)
+        ctx.ledger.track(job_id, "creator", path, progress, more_records=cursor is not None, failed=fail)
         return job
 
     # ------------------------------------------------------------ status
     def status(self, request: Request) -> Response:
-        """GET …/read/{job_id}: count a poll and describe the job."""
+        """GET …/read/{job_id}: count a poll and describe the job (the first answer saying
+        Completed first runs an armed ``faults.on_completed`` action)."""
         self.gate.enter(request, READ_SCOPE)
         self.gate.report(request)
         job = self._job(request)
         state = job.state(time.monotonic(), poll=True)
+        if state == COMPLETED and job.progress.first_report():
+            action = self.ctx.faults.take_on_completed("creator", job.path)
+            if action is not None:
+                action(self.ctx.dataset)
         details: dict[str, Any] = {}
         if state == COMPLETED:
             result: dict[str, Any] = {"count": job.count}
@@ -299,6 +304,9 @@ class CreatorBulkApi:
         job = self._job(request)
         if job.state(time.monotonic()) != COMPLETED:
             raise generic_failure()
+        if self.ctx.faults.take_result_expiry():
+            job.progress.drop()
+            raise invalid_url()  # what an unknown or expired job answers (see _job)
         payload = self._zip(app, report, job)
         headers = [
             ("Content-Type", "application/zip"),
@@ -307,6 +315,7 @@ class CreatorBulkApi:
         if job.cursor:
             headers.append(("recordCursor", job.cursor))
         truncate = len(payload) // 2 if self.ctx.faults.take_truncation() else None
+        job.progress.downloaded()
         return Response(200, payload, headers, truncate_at=truncate)
 
     def _zip(self, app: CreatorApp, report: CreatorReport, job: CreatorJob) -> bytes:

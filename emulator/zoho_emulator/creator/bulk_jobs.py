@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from zoho_emulator.core.progress import Progress
+
 IN_PROGRESS, COMPLETED, FAILED = "In-progress", "Completed", "Failed"
 # creator_status_style -> how each state is spelled (samples vs documentation prose).
 STATUS_STYLES: dict[str, dict[str, str]] = {
@@ -30,18 +32,14 @@ class CreatorJob:
 
     id: str
     path: str  # owner/app/report
-    created_at: float  # time.monotonic()
+    progress: Progress
     created_time: str  # dd-MMM-yyyy HH:mm:ss in the app time zone
     created_by: str
-    duration: float
-    min_polls: int
     fail: bool
     header: list[str]
     rows: list[list[str]]
     cursor: str | None  # record cursor of the next batch, None on the last batch
     expires_at: float  # results are kept for creator_result_ttl seconds
-    polls: int = 0
-    finished: bool = False
     zip_cache: bytes | None = None
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -51,15 +49,10 @@ class CreatorJob:
         return len(self.rows)
 
     def state(self, now: float, poll: bool = False) -> str:
-        """In-progress until both the duration and the poll count are reached."""
-        with self.lock:
-            if poll:
-                self.polls += 1
-            if not self.finished and now - self.created_at >= self.duration and self.polls >= self.min_polls:
-                self.finished = True
-            if not self.finished:
-                return IN_PROGRESS
-            return FAILED if self.fail else COMPLETED
+        """In-progress until both the duration and the poll count are reached (for ever if stalled)."""
+        if not self.progress.advance(now, poll):
+            return IN_PROGRESS
+        return FAILED if self.fail else COMPLETED
 
 
 class CreatorJobStore:
@@ -83,10 +76,11 @@ class CreatorJobStore:
             self._jobs[job.id] = job
 
     def get(self, job_id: str, path: str) -> CreatorJob | None:
-        """The job if it exists for this report and its result is still kept."""
+        """The job if it exists for this report and its result is still kept (and not dropped)."""
         with self._lock:
             job = self._jobs.get(job_id)
-        if job is None or job.path != path or self._clock() >= job.expires_at:
+        now = self._clock()
+        if job is None or job.path != path or now >= job.expires_at or job.progress.expired(now, None):
             return None
         return job
 

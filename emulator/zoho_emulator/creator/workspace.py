@@ -18,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from zoho_emulator.core.values import ValueGenerator
+from zoho_emulator.core.wallclock import ZohoClock
 from zoho_emulator.creator.app_catalog import (
     AUTO_NUMBER,
     CHECKBOX,
@@ -112,9 +113,10 @@ class _FormState:
 class CreatorApp:
     """One application: its spec, time zone, forms (with records) and reports."""
 
-    def __init__(self, spec: AppSpec, owner: str, prefix: str) -> None:
+    def __init__(self, spec: AppSpec, owner: str, prefix: str, clock: ZohoClock | None = None) -> None:
         self.spec = spec
         self.owner = owner
+        self.clock = clock or ZohoClock()
         self.tz = ZoneInfo(spec.time_zone)
         self.forms = {form.link_name: _FormState(form) for form in forms()}
         self.reports = {report.link_name: report for report in reports()}
@@ -136,8 +138,8 @@ class CreatorApp:
         return f"{self.prefix}{self.counter:012d}"
 
     def now(self) -> dt.datetime:
-        """Now in the application's time zone, whole seconds."""
-        return dt.datetime.now(self.tz).replace(microsecond=0)
+        """Now (on Zoho's clock) in the application's time zone, whole seconds."""
+        return self.clock.now(self.tz)
 
     # ------------------------------------------------------------ columns
     def resolve(self, form: str, name: str) -> str | None:
@@ -179,9 +181,12 @@ class CreatorApp:
 class CreatorWorkspace:
     """One owner's applications; shares the dataset lock."""
 
-    def __init__(self, owner: str, lock: threading.RLock, seed: int = 0) -> None:
+    def __init__(
+        self, owner: str, lock: threading.RLock, seed: int = 0, clock: ZohoClock | None = None
+    ) -> None:
         self.owner = owner
         self.lock = lock
+        self.clock = clock or ZohoClock()
         self.apps: dict[str, CreatorApp] = {}
         self._live_rng = random.Random(f"{seed}:creator:live")
 
@@ -196,15 +201,16 @@ class CreatorWorkspace:
         end: dt.datetime,
         count: Callable[[str, str], int],
         lock: threading.RLock,
+        clock: ZohoClock | None = None,
     ) -> CreatorWorkspace:
         """Generate every app's records; ``count(app, form)`` gives the record count of a form."""
-        workspace = cls(owner, lock, seed)
+        workspace = cls(owner, lock, seed, clock)
         for index, spec in enumerate(apps):
             if spec.link_name in workspace.apps:
                 raise ValueError(f"duplicate Creator application {spec.link_name!r}")
             prefix = ID_PREFIXES[index % len(ID_PREFIXES)]
             prefix = f"{int(prefix) + index // len(ID_PREFIXES)}"
-            app = CreatorApp(spec, owner, prefix)
+            app = CreatorApp(spec, owner, prefix, workspace.clock)
             workspace.apps[spec.link_name] = app
             local_end = end.astimezone(app.tz)
             for form in app.forms.values():
@@ -245,6 +251,12 @@ class CreatorWorkspace:
         for field in form.spec.fields:
             record[field.link_name] = _value(app, field, gen)
         return record
+
+    def use_clock(self, clock: ZohoClock) -> None:
+        """Stamp "now" by ``clock`` from here on (every application too)."""
+        self.clock = clock
+        for app in self.apps.values():
+            app.clock = clock
 
     # ------------------------------------------------------------ lookups
     def app(self, owner: str, app: str) -> CreatorApp:

@@ -14,6 +14,7 @@ from zoho_emulator.accounts.api_tokens import authenticate, bulk_scopes, module_
 from zoho_emulator.accounts.oauth import AccessToken
 from zoho_emulator.context import EmulatorContext
 from zoho_emulator.core.csvzip import render_csv, zip_single
+from zoho_emulator.core.progress import Progress
 from zoho_emulator.core.routing import Request, Response, Route
 from zoho_emulator.crm import criteria
 from zoho_emulator.crm.bulk_jobs import COMPLETED, FAILURE, Job, PageCursor
@@ -133,7 +134,7 @@ class BulkReadApi:
             cursor.fields,
             cursor.criteria,
             cursor.page,
-            cursor.last_id,
+            cursor.after_id,
             echo,
             callback,
         )
@@ -169,6 +170,9 @@ class BulkReadApi:
             random.Random(int(job_id)).shuffle(rows)
         next_token = None
         if rules.page_token and more and selected:
+            # page_token_offsets: the token stands for the query and the next page's offset, so the
+            # next page is cut from the records matching when its job is created, like `page`;
+            # otherwise it continues after the last id exported.
             next_token = ctx.page_tokens.issue(
                 PageCursor(
                     product=product,
@@ -177,22 +181,21 @@ class BulkReadApi:
                     criteria=plan.node,
                     echo_query={k: v for k, v in plan.echo_query.items() if k != "page"},
                     page=plan.page + 1,
-                    last_id=int(selected[-1]["id"]),
+                    after_id=None if opts.page_token_offsets else int(selected[-1]["id"]),
                     refresh_token=token.refresh_token,
                 )
             )
         user = ctx.dataset.current_user(product)
+        progress = Progress(opts.job_duration, opts.min_polls, stalled=ctx.faults.take_job_stall())
         job = Job(
             id=job_id,
             product=product,
             version=rules.name,
             module=plan.module,
             echo_query=plan.echo_query,
-            created_at=time.monotonic(),
-            created_time=ctx.now_iso(),
+            progress=progress,
+            created_time=ctx.now_iso(progress.created_wall),
             created_by={"id": user["id"], "name": user["name"]},
-            duration=opts.job_duration,
-            min_polls=opts.min_polls,
             fail=ctx.faults.take_job_failure(),
             page=plan.page,
             per_page=size,
@@ -205,7 +208,8 @@ class BulkReadApi:
             callback=plan.callback,
         )
         ctx.jobs.add(job)
-        if plan.callback and opts.send_callbacks:
+        ctx.ledger.track(job.id, product, plan.module, progress, more_records=more, failed=job.fail)
+        if plan.callback and opts.send_callbacks and not progress.stalled:
             ctx.callbacks.schedule(
                 opts.job_duration, plan.callback["url"], lambda: self._callback_body(job, rules)
             )
@@ -248,15 +252,23 @@ class BulkReadApi:
         return flat
 
     def status(self, request: Request) -> Response:
-        """GET …/read/{job_id}: advance the job by one poll and describe it."""
+        """GET …/read/{job_id}: advance the job by one poll and describe it.
+
+        The first answer reporting COMPLETED first runs an armed ``faults.on_completed`` action.
+        """
         token = self._authenticate(request)
         job = self._job(request, token)
         state = job.state(time.monotonic(), poll=True)
+        if state == COMPLETED and job.progress.first_report():
+            action = self.ctx.faults.take_on_completed(self.product.key, job.module)
+            if action is not None:
+                action(self.ctx.dataset)
         return Response.json(200, {"data": [self.details(job, state)]})
 
     # ------------------------------------------------------------ download
     def download(self, request: Request) -> Response:
-        """GET …/read/{job_id}/result: the ZIP, rate-limited per refresh token."""
+        """GET …/read/{job_id}/result: the ZIP, rate-limited per refresh token (a refusal locks
+        the user's downloads out for ``download_window`` seconds)."""
         ctx = self.ctx
         token = self._authenticate(request)
         if not ctx.downloads.try_acquire(token.refresh_token):
@@ -269,6 +281,9 @@ class BulkReadApi:
                 message="The result of the job is not available yet.",
                 status=400,
             )
+        if ctx.faults.take_result_expiry():
+            job.progress.drop()
+            raise CrmErrorReply("RESOURCE_NOT_FOUND", {"resource": job.id})
         payload = self._zip(job)
         disposition = (
             f"attachment; filename*=UTF-8''{job.id}.zip"
@@ -280,6 +295,7 @@ class BulkReadApi:
             ("Content-Disposition", disposition),
         ]
         truncate = len(payload) // 2 if ctx.faults.take_truncation() else None
+        job.progress.downloaded()
         return Response(200, payload, headers, truncate_at=truncate)
 
     def _zip(self, job: Job) -> bytes:

@@ -181,10 +181,10 @@ def _operands(field: FieldRef, comparator: str, value: Any) -> tuple[Any, ...]:
         if isinstance(value, (list, dict)):
             raise CrmErrorReply("COMPARATOR_AND_VALUE_IN_CRITERIA_NOT_COMPATIBLE", details)
         values = [value]
-    return tuple(_convert(field, item) for item in values)
+    return tuple(convert_value(field, item) for item in values)
 
 
-def _convert(field: FieldRef, value: Any) -> Any:
+def convert_value(field: FieldRef, value: Any) -> Any:
     """Parse one criteria value for the field's category; None = ${EMPTY}."""
     category = field.category
     details = {"api_name": field.api_name, "value": value}

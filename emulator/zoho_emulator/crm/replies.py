@@ -66,6 +66,9 @@ ERRORS: dict[str, tuple[int, str]] = {
         "The value in the criteria is not compatible with the comparator.",
     ),
     "VALUE_LIMIT_EXCEEDED_IN_CRITERIA": (400, "The value in the criteria exceeds the limit."),
+    # REST search syntax (record count): https://www.zoho.com/crm/developer/docs/api/v2/search-records.html
+    "INVALID_QUERY": (400, "invalid query formed"),
+    "AMBIGUITY_DURING_PROCESSING": (400, "Only one of cvid, criteria, email, phone and word can be given."),
 }
 
 

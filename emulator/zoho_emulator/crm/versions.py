@@ -49,6 +49,7 @@ class ProductSpec:
     scope_prefix: str  # "ZohoCRM" | "ZohoBigin"
     bulk_versions: dict[str, VersionRules]
     meta_versions: tuple[str, ...]
+    count_versions: tuple[str, ...] = ()  # REST record count API (none: not offered)
 
     def version_regex(self, versions: tuple[str, ...] | list[str]) -> str:
         """Regex alternation of version names (dots escaped)."""
@@ -73,6 +74,8 @@ CRM = ProductSpec(
         ]
     },
     meta_versions=("v2", "v2.1", "v3", "v4", "v5", "v6", "v7", "v8"),
+    # GET /crm/{version}/{module}/actions/count exists from v3 (Zoho's record count API).
+    count_versions=("v3", "v4", "v5", "v6", "v7", "v8"),
 )
 
 BIGIN = ProductSpec(
@@ -106,6 +109,7 @@ BIGIN = ProductSpec(
         ),
     },
     meta_versions=("v1", "v2"),
+    # Bigin's API documentation has no record count API, so its path is an unknown URL.
 )
 
 PRODUCTS: tuple[ProductSpec, ...] = (CRM, BIGIN)
