@@ -18,6 +18,7 @@ import requests
 from typing_extensions import override
 
 from tap_zoho_bulk.errors import AUTH_ERRORS, AuthError
+from tap_zoho_bulk.serverclock import ServerClock
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 
@@ -43,6 +44,7 @@ class ZohoAuth:
         timeout: float = 60.0,
         max_wait: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
+        server_clock: ServerClock | None = None,
     ) -> None:
         self._token_url = accounts_url.rstrip("/") + "/oauth/v2/token"
         self._form = {
@@ -55,6 +57,7 @@ class ZohoAuth:
         self._timeout = timeout
         self._max_wait = max_wait
         self._clock = clock
+        self.server_clock = server_clock or ServerClock()
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at = 0.0
@@ -101,6 +104,7 @@ class ZohoAuth:
             raise _RetryableAuthError(
                 f"cannot reach the accounts server {self._token_url}: {type(exc).__name__}"
             ) from None
+        self.server_clock.observe(response.headers)
         if response.status_code >= 500:
             raise _RetryableAuthError(
                 f"the accounts server answered HTTP {response.status_code}"

@@ -20,7 +20,8 @@ import requests
 
 from tap_zoho_bulk import __version__
 from tap_zoho_bulk.auth import ZohoAuth
-from tap_zoho_bulk.errors import ApiError, Kind, TransportError, error_from_response
+from tap_zoho_bulk.errors import CREATOR_RESULT_GONE, ApiError, Kind, TransportError, error_from_response
+from tap_zoho_bulk.serverclock import ServerClock
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 USER_AGENT = f"tap-zoho-bulk/{__version__}"
@@ -47,8 +48,10 @@ class ZohoClient:
         timeout: float = 300.0,
         max_tries: int = 8,
         max_wait: float = 60.0,
+        server_clock: ServerClock | None = None,
     ) -> None:
         self.auth = auth
+        self.server_clock = server_clock or ServerClock()  # Zoho's time, from every Date header
         self.session = session
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.timeout = timeout
@@ -136,6 +139,8 @@ class ZohoClient:
                             Kind.RETRY, response.status_code, "NOT_A_ZIP",
                             "the result download answered JSON instead of a ZIP file", where,
                         )
+                    if error.kind is Kind.NOT_FOUND or error.code == CREATOR_RESULT_GONE:
+                        error.kind = Kind.GONE  # the result expired: the job must be created again
                     raise error
                 # Content-Length counts the bytes on the wire: comparable with what was written
                 # only when the body was not content-encoded.
@@ -169,6 +174,7 @@ class ZohoClient:
             )
         except requests.RequestException as exc:
             raise TransportError(f"{type(exc).__name__} talking to Zoho [{where}]") from None
+        self.server_clock.observe(response.headers)
         return response
 
     def _with_retries(self, attempt: Callable[[], T], where: str) -> T:

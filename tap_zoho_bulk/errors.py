@@ -25,6 +25,7 @@ class Kind(enum.Enum):
     UNSUPPORTED = "unsupported"  # module/field cannot be bulk-read: discovery skips it
     ACCESS = "access"  # scope or permission missing: discovery skips, sync stops
     NOT_FOUND = "not_found"
+    GONE = "gone"  # a job's result Zoho no longer keeps: create the job again
     FATAL = "fatal"  # anything else: stop with the message
 
 
@@ -113,6 +114,8 @@ CRM_CODES: dict[str, tuple[Kind, str]] = {
 # Creator codes (https://www.zoho.com/creator/help/api/v2.1/status-codes.html). Success: 3000, and
 # 3910 / 3920 / 3930 ("No forms / pages / reports available.", HTTP 200), which are empty lists.
 CREATOR_SUCCESS = frozenset({3000, 3910, 3920, 3930})
+# Creator's catch-all "Error Occurred" (404): on a result download, the result is no longer kept.
+CREATOR_RESULT_GONE = "2930"
 CREATOR_CODES: dict[int, tuple[Kind, str]] = {
     1030: (Kind.REAUTH, ""),
     2945: (Kind.ACCESS, _SCOPE_HINT),

@@ -45,6 +45,8 @@ class JobStatus:
     count: int | None = None
     next_position: Position | None = None  # None: this was the last page / batch
     error: str | None = None
+    more_records: bool = False  # CRM/Bigin: the query matched more than this page holds
+    per_page: int | None = None  # CRM/Bigin: the page size Zoho used (200,000)
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,63 @@ class StreamDefinition:
     schema: dict[str, Any]
     primary_key: str
     replication_key: str | None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """Where an interrupted export continues: its window, and the next part not yet emitted.
+
+    A part is a slice [part_start, part_end) of the window exported by one job per page, and
+    `position` / `job_id` name the page: a rerun reuses the job's result while Zoho keeps it, or
+    creates the job again at that position. A full-table stream has no window: `window_end` is None.
+    """
+
+    key: str | None  # the window's replication key
+    window_start: dt.datetime | None
+    window_end: dt.datetime | None
+    part_start: dt.datetime | None
+    part_end: dt.datetime | None
+    position: Position
+    job_id: str | None = None
+
+    def to_state(self) -> dict[str, Any]:
+        """The checkpoint as it is kept in the stream's STATE."""
+        return {
+            "key": self.key,
+            "window": [_text(self.window_start), _text(self.window_end)],
+            "part": [_text(self.part_start), _text(self.part_end)],
+            "job_id": self.job_id,
+            "page": self.position.page,
+            "page_token": self.position.page_token,
+            "record_cursor": self.position.record_cursor,
+        }
+
+    @classmethod
+    def from_state(cls, value: Any) -> Checkpoint | None:
+        """A checkpoint read back from STATE; None when absent or not one this tap wrote."""
+        if not isinstance(value, dict):
+            return None
+        try:
+            window_start, window_end = (_instant(v) for v in value["window"])
+            part_start, part_end = (_instant(v) for v in value["part"])
+            position = Position(
+                page=int(value.get("page") or 1),
+                page_token=value.get("page_token") or None,
+                record_cursor=value.get("record_cursor") or None,
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+        job_id, key = value.get("job_id"), value.get("key")
+        return cls(str(key) if key else None, window_start, window_end, part_start, part_end,
+                   position, str(job_id) if job_id else None)
+
+
+def _text(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.astimezone(dt.UTC).isoformat()
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -32,17 +32,28 @@ class RateLimiter:
         self._times: deque[float] = deque()
         self._lock = threading.Lock()
 
+    def delay(self) -> float:
+        """Seconds until one more call is allowed (0 when it is allowed now)."""
+        with self._lock:
+            self._forget(self._clock())
+            if len(self._times) < self.calls:
+                return 0.0
+            return max(0.0, self.period - (self._clock() - self._times[0]))
+
     def wait(self) -> None:
         """Block until one more call is allowed, and count it."""
         with self._lock:
             now = self._clock()
-            while self._times and now - self._times[0] >= self.period:
-                self._times.popleft()
+            self._forget(now)
             if len(self._times) >= self.calls:
                 delay = self.period - (now - self._times[0])
-                LOGGER.info(
-                    "Waiting %.1f s: Zoho allows %d %s per %g s", delay, self.calls, self.what, self.period
-                )
+                if delay >= 1:
+                    per = "a minute" if 60 <= self.period <= 61 else f"per {self.period:g} s"
+                    LOGGER.info("Waiting %.0f s: Zoho allows %d %s %s", delay, self.calls, self.what, per)
                 self._sleep(delay)
                 self._times.popleft()
             self._times.append(self._clock())
+
+    def _forget(self, now: float) -> None:
+        while self._times and now - self._times[0] >= self.period:
+            self._times.popleft()

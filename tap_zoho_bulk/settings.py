@@ -108,6 +108,18 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description="Seconds to wait for one HTTP response."),
     th.Property("max_retries", th.IntegerType, default=8,
                 description="Attempts for a transient failure (429, 5xx, connection reset)."),
+    th.Property("max_concurrent_jobs", th.IntegerType,
+                description="Bulk jobs in flight at once, per product (default: CRM 10, Bigin 10, "
+                "Creator 5)."),
+    th.Property("downloads_per_minute", th.IntegerType, default=10,
+                description="Result downloads per minute, per product (Zoho allows 10 per user; "
+                "lower it when several runs share one Zoho user)."),
+    th.Property("download_ahead_mb", th.NumberType, default=1024,
+                description="Temporary disk for results downloaded ahead of the stream being "
+                "emitted, in MB."),
+    th.Property("window_lag", th.NumberType, default=30,
+                description="Seconds before Zoho's current time (its Date header) at which each "
+                "incremental window ends."),
 ).to_dict()
 
 
@@ -148,6 +160,10 @@ class Settings:
     job_timeout: float
     request_timeout: float
     max_retries: int
+    max_concurrent_jobs: int | None = None
+    downloads_per_minute: int = 10
+    download_ahead_mb: float = 1024.0
+    window_lag: float = 30.0
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -196,6 +212,15 @@ class Settings:
                 return default
             return float(value)
 
+        def integer(name: str, default: int | None, minimum: int) -> int | None:
+            value = config.get(name, default)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                problems.append(f"{name}: must be an integer >= {minimum}")
+                return default
+            return value
+
         def choice(name: str, allowed: tuple[str, ...], default: str) -> str:
             value = config.get(name) or default
             if value not in allowed:
@@ -228,14 +253,10 @@ class Settings:
                 'set at least one (["*"] exports every module of a product)'
             )
 
-        jobs_per_minute = config.get("creator_jobs_per_minute", 5)
-        if isinstance(jobs_per_minute, bool) or not isinstance(jobs_per_minute, int) or jobs_per_minute < 1:
-            problems.append("creator_jobs_per_minute: must be an integer >= 1")
-            jobs_per_minute = 5
-        max_retries = config.get("max_retries", 8)
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 1:
-            problems.append("max_retries: must be an integer >= 1")
-            max_retries = 8
+        max_retries = integer("max_retries", 8, 1) or 8
+        max_concurrent_jobs = integer("max_concurrent_jobs", None, 1)
+        downloads_per_minute = integer("downloads_per_minute", 10, 1) or 10
+        jobs_per_minute = integer("creator_jobs_per_minute", 5, 1) or 5
 
         settings_options = _stream_options(config.get("stream_options"), problems)
         creator_time_zone = text("creator_time_zone")
@@ -257,6 +278,8 @@ class Settings:
             number("poll_max_interval", 60.0, 0.0),
             number("job_timeout", 7200.0, 1.0),
             number("request_timeout", 300.0, 1.0),
+            number("download_ahead_mb", 1024.0, 1.0),
+            number("window_lag", 30.0, 0.0),
         )
         if problems:
             raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
@@ -285,6 +308,10 @@ class Settings:
             job_timeout=timings[2],
             request_timeout=timings[3],
             max_retries=max_retries,
+            max_concurrent_jobs=max_concurrent_jobs,
+            downloads_per_minute=downloads_per_minute,
+            download_ahead_mb=timings[4],
+            window_lag=timings[5],
         )
 
 

@@ -1,9 +1,11 @@
 """BulkReadStream: one Singer stream per CRM/Bigin module or Creator report.
 
-Knows Singer (schema, selection, state) and asks its product for the next job. Per sync it reads
-the window [bookmark or start_date, sync start): it runs one bulk job per page / page token /
-record cursor, streams each downloaded CSV as typed records, and moves the bookmark to the window's
-end only once every page has been emitted — rows arrive unsorted, so nothing earlier is safe.
+Knows Singer (schema, selection, state) and asks the export engine for its pages. Per sync it
+reads the window [bookmark or start_date, Zoho's time less window_lag), after finishing a window an
+earlier run was interrupted in. After every page it writes STATE: the checkpoint a rerun continues
+from (window, part, job id, page / page token / record cursor of the next page not yet emitted);
+the bookmark moves to a window's end only once every page of it has been emitted, because rows
+arrive unsorted and nothing earlier is safe.
 """
 
 from __future__ import annotations
@@ -17,10 +19,10 @@ from singer_sdk import Stream
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
-from tap_zoho_bulk.errors import ApiError, DataError, Kind
+from tap_zoho_bulk.engine import ExportEngine, Page, StreamExport
+from tap_zoho_bulk.errors import DataError
 from tap_zoho_bulk.export import open_export
-from tap_zoho_bulk.jobs import JobRunner
-from tap_zoho_bulk.model import Position, StreamDefinition, Window
+from tap_zoho_bulk.model import Checkpoint, StreamDefinition, Window
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.schema import RowConverter, format_instant, json_type
 from tap_zoho_bulk.settings import StreamOptions
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from singer_sdk import Tap
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
+EXPORT_STATE_KEY = "export"  # the checkpoint's key in the stream's state
 
 
 class BulkReadStream(Stream):
@@ -45,18 +48,21 @@ class BulkReadStream(Stream):
         tap: Tap,
         definition: StreamDefinition,
         product: BulkProduct,
-        jobs: JobRunner,
         options: StreamOptions,
-        sync_started: dt.datetime,
+        engine: Callable[[], ExportEngine],
+        sync_end: Callable[[], dt.datetime],
+        start_date: dt.datetime | None = None,
         on_synced: Callable[[str], None] = lambda _name: None,
     ) -> None:
         self.definition = definition
-        self._on_synced = on_synced
+        self.start_date = start_date
         self.product = product
-        self.jobs = jobs
         self.options = options
-        self.sync_started = sync_started
+        self._engine = engine
+        self._sync_end = sync_end
+        self._on_synced = on_synced
         self._renames: dict[str, str] = {}  # export column → record key, learnt from the metadata
+        self._ahead: dt.datetime | None = None  # a start (start_date) past the window end
         super().__init__(tap, schema=definition.schema, name=definition.name)
         self.primary_keys = [definition.primary_key]
         self.replication_key = definition.replication_key
@@ -67,98 +73,120 @@ class BulkReadStream(Stream):
     def get_replication_key_signpost(self, context: Mapping[str, Any] | None = None) -> None:
         return None  # the bookmark is set explicitly to the window end when the stream completes
 
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, Any], *, context: Mapping[str, Any] | None = None
+    ) -> None:
+        """Nothing per record: the state moves per page (checkpoint) and per window (bookmark)."""
+
     def selected_fields(self) -> list[str]:
         """Selected properties, in schema order (the job's `fields` and the record keys)."""
         return [name for name in self.schema["properties"] if self.mask[("properties", name)]]
 
-    def window(self, context: Mapping[str, Any] | None) -> Window | None:
+    def export_plan(self) -> StreamExport:
+        """What this stream asks the engine for: its windows, from a checkpoint if resumed."""
+        fields = [name for name in self.selected_fields() if name != self.definition.primary_key]
+        state = self.get_context_state(None)
+        checkpoint = Checkpoint.from_state(state.get(EXPORT_STATE_KEY))
         if not self.replication_key:
-            return None
-        start = self.get_starting_timestamp(context)
-        if start is not None and start.tzinfo is None:
-            start = start.replace(tzinfo=dt.UTC)
-        return Window(self.replication_key, start, self.sync_started)
+            if checkpoint is not None and checkpoint.window_end is not None:
+                checkpoint = None  # written while the stream was incremental
+            return StreamExport(self.definition, self.product, fields, self.options, [None], checkpoint)
+        start = self._starting_instant(state)
+        end = self._sync_end()
+        windows: list[Window | None] = []
+        if checkpoint is not None:
+            if checkpoint.window_end is None or checkpoint.key != self.replication_key:
+                checkpoint = None  # written for another replication key: start afresh
+            else:
+                windows.append(Window(self.replication_key, checkpoint.window_start, checkpoint.window_end))
+                LOGGER.info("%s: resuming the export interrupted at %s", self.name,
+                            format_instant(checkpoint.part_start) if checkpoint.part_start else "its start")
+                start = checkpoint.window_end
+        if start is None or start < end:
+            windows.append(Window(self.replication_key, start, end))
+        elif not windows:
+            LOGGER.info("%s: the bookmark is at Zoho's current time; nothing to read", self.name)
+            self._ahead = start
+        return StreamExport(self.definition, self.product, fields, self.options, windows, checkpoint)
+
+    def _starting_instant(self, state: Mapping[str, Any]) -> dt.datetime | None:
+        """The bookmark, or start_date when it is later (or there is none).
+
+        Read from the state itself: the engine plans every stream before their syncs begin, and
+        the SDK's `get_starting_timestamp` knows a stream's start only once its own sync began.
+        """
+        bookmark = None
+        value = state.get("replication_key_value")
+        if value and state.get("replication_key") == self.replication_key:
+            bookmark = dt.datetime.fromisoformat(str(value))
+            bookmark = bookmark if bookmark.tzinfo else bookmark.replace(tzinfo=dt.UTC)
+        starts = [s for s in (bookmark, self.start_date) if s is not None]
+        return max(starts) if starts else None
 
     @override
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
-        window = self.window(context)
-        if window is not None and window.start is not None and window.start >= window.end:
-            LOGGER.info("%s: bookmark is at the sync start; nothing to read", self.name)
-            self._advance_bookmark(context, window)
-            self._on_synced(self.name)
-            return
-        selected = self.selected_fields()
-        fields = [name for name in selected if name != self.definition.primary_key]
+        selected = self.selected_fields()  # grows when an export shows columns the schema lacks
         overrides = self.product.value_converters(self.definition)
-        position: Position | None = Position()
         emitted = 0
-        while position is not None:
-            status = self._run_job(fields, window, position)
-            if not status.download_url and status.count == 0:
-                # Nothing matched: Zoho may complete such a job without a result file.
-                position = self.product.next_position(status, {})
-                continue
-            with self.jobs.download(self.product, self.definition, status) as result, open_export(
-                result.path, primary_key=self.definition.primary_key
-            ) as (header, rows):
-                header = [self._renames.get(column, column) for column in header]
-                unknown = [column for column in header if column not in self.schema["properties"]]
-                if unknown:
-                    header, selected = self._adopt_columns(header, unknown, selected)
-                convert = RowConverter(self.schema, header, selected, overrides=overrides)
-                if convert.missing:
-                    log = LOGGER.info if self.product.partial_exports else LOGGER.warning
-                    log(
-                        "%s: the export lacks selected columns, left out of the records: %s",
-                        self.name, ", ".join(convert.missing),
-                    )
-                for row in rows:
-                    if not row:
-                        continue
-                    try:
-                        yield convert(row)
-                    except ValueError as exc:
-                        raise DataError(f"{self.name}: {exc}; state was not advanced") from None
+        for page in self._engine().pages(self.name):
+            if page.path is not None:
+                for record in self._records(page, selected, overrides):
+                    yield record
                     emitted += 1
-            position = result.next_position
+            finished = page.finished_window
+            self._save_progress(page.checkpoint, finished.end if finished else None)
+        if self._ahead is not None:
+            # Nothing to read yet: the bookmark is the start (a future start_date), never earlier.
+            self._save_progress(None, self._ahead)
         LOGGER.info("%s: %d records exported", self.name, emitted)
-        if window is not None:
-            self._advance_bookmark(context, window)
         self._on_synced(self.name)
 
-    def _run_job(self, fields: list[str], window: Window | None, position: Position) -> Any:
-        """Create the job for `position` (dropping fields Zoho refuses to export) and wait for it."""
-        while True:
-            request = self.product.job_request(
-                self.definition, fields, window, self.options, position
-            )
-            try:
-                job_id = self.jobs.submit(self.product, request)
-            except ApiError as error:
-                field = (error.details or {}).get("api_name") if isinstance(
-                    error.details, Mapping) else None
-                if error.kind is Kind.UNSUPPORTED and field in fields:
-                    LOGGER.warning(
-                        "%s: Zoho cannot bulk-export field %s (%s); it is left out",
-                        self.name, field, error.code,
-                    )
-                    fields = [name for name in fields if name != field]
+    def _records(
+        self, page: Page, selected: list[str], overrides: Mapping[str, Any]
+    ) -> Iterable[dict[str, Any]]:
+        assert page.path is not None
+        with open_export(page.path, primary_key=self.definition.primary_key) as (header, rows):
+            header = [self._renames.get(column, column) for column in header]
+            unknown = [column for column in header if column not in self.schema["properties"]]
+            if unknown:
+                header, added = self._adopt_columns(header, unknown)
+                selected.extend(added)
+            convert = RowConverter(self.schema, header, selected, overrides=overrides)
+            if convert.missing:
+                log = LOGGER.info if self.product.partial_exports else LOGGER.warning
+                log(
+                    "%s: the export lacks selected columns, left out of the records: %s",
+                    self.name, ", ".join(convert.missing),
+                )
+            for row in rows:
+                if not row:
                     continue
-                raise
-            LOGGER.info(
-                "%s: bulk job %s created (%s)", self.name, job_id, _describe(position)
-            )
-            status = self.jobs.wait(self.product, self.definition, job_id, position)
-            LOGGER.info("%s: job %s completed with %s records", self.name, job_id, status.count)
-            return status
+                try:
+                    yield convert(row)
+                except ValueError as exc:
+                    raise DataError(f"{self.name}: {exc}; state was not advanced") from None
 
-    def _adopt_columns(
-        self, header: list[str], unknown: list[str], selected: list[str]
-    ) -> tuple[list[str], list[str]]:
+    def _save_progress(self, checkpoint: Checkpoint | None, window_end: dt.datetime | None) -> None:
+        """STATE once a page has been emitted: the checkpoint of the next page, and the bookmark at
+        the end of the window the page completes, if it does (never moved back)."""
+        state = self.get_context_state(None)
+        if window_end is not None and self.replication_key:
+            bookmark, previous = format_instant(window_end), state.get("replication_key_value")
+            if not (isinstance(previous, str) and previous > bookmark):
+                state["replication_key"] = self.replication_key
+                state["replication_key_value"] = bookmark
+        if checkpoint is not None:
+            state[EXPORT_STATE_KEY] = checkpoint.to_state()
+        else:
+            state.pop(EXPORT_STATE_KEY, None)
+        self.finalize_state_progress_markers(state)
+
+    def _adopt_columns(self, header: list[str], unknown: list[str]) -> tuple[list[str], list[str]]:
         """Columns the schema does not know are never dropped. The product names and types them
         (Creator: from the form fields, display names mapped to link names); new ones join the
         schema, announced by a SCHEMA message before the first record that carries them.
-        Returns the header under record keys and the selected fields including the new ones."""
+        Returns the header under record keys and the new record keys (selected)."""
         adopted = self.product.column_schemas(self.definition, unknown)
         self._renames.update({column: key for column, (key, _) in adopted.items() if key != column})
         properties = self.schema["properties"]
@@ -185,21 +213,4 @@ class BulkReadStream(Stream):
             self._stream_maps = None
             self._write_schema_message()
         header = [self._renames.get(column, column) for column in header]
-        return header, [*selected, *added]
-
-    def _advance_bookmark(self, context: Mapping[str, Any] | None, window: Window) -> None:
-        """Set the bookmark to the window end: every record created before it has been emitted
-        (never back: a start ahead of this run's clock is kept)."""
-        state = self.get_context_state(context)
-        state.pop("progress_markers", None)
-        state["replication_key"] = window.key
-        state["replication_key_value"] = format_instant(max(window.end, window.start or window.end))
-
-
-def _describe(position: Position) -> str:
-    if position.page_token:
-        return "next page token"
-    if position.record_cursor:
-        return "next record cursor"
-    return f"page {position.page}"
-
+        return header, list(added)

@@ -7,13 +7,16 @@ name (`table_name`) so a sync can be driven from the catalog alone.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
+import signal
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
+from types import FrameType
 from typing import IO, Any
 
 import requests
@@ -24,14 +27,19 @@ from typing_extensions import override
 
 from tap_zoho_bulk.auth import ZohoAuth
 from tap_zoho_bulk.client import ZohoClient
+from tap_zoho_bulk.engine import ExportEngine, Limits
 from tap_zoho_bulk.errors import ConfigError, ZohoError
-from tap_zoho_bulk.jobs import JobRunner
 from tap_zoho_bulk.model import StreamDefinition
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
+from tap_zoho_bulk.serverclock import ServerClock
 from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, Settings, StreamOptions
 from tap_zoho_bulk.streams import BulkReadStream
+
+# Bulk jobs in flight at once per product unless max_concurrent_jobs says otherwise. Zoho documents
+# no limit on bulk read jobs in progress for CRM and Bigin; Creator creates 5 per user per minute.
+DEFAULT_CONCURRENT_JOBS = {"crm": 10, "bigin": 10, "creator": 5}
 
 
 class TapZohoBulk(Tap):
@@ -72,6 +80,11 @@ class TapZohoBulk(Tap):
         return requests.Session()
 
     @cached_property
+    def server_clock(self) -> ServerClock:
+        """Zoho's time, learnt from the Date header of every answer (accounts and APIs)."""
+        return ServerClock()
+
+    @cached_property
     def zoho_auth(self) -> ZohoAuth:
         s = self._settings
         return ZohoAuth(
@@ -81,13 +94,15 @@ class TapZohoBulk(Tap):
             refresh_token=s.refresh_token,
             session=self._session,
             timeout=min(s.request_timeout, 120.0),
+            server_clock=self.server_clock,
         )
 
     @cached_property
     def zoho_client(self) -> ZohoClient:
         s = self._settings
         client = ZohoClient(
-            self.zoho_auth, self._session, timeout=s.request_timeout, max_tries=s.max_retries
+            self.zoho_auth, self._session, timeout=s.request_timeout, max_tries=s.max_retries,
+            server_clock=self.server_clock,
         )
         if s.api_url:
             client.trust(s.api_url)
@@ -95,23 +110,45 @@ class TapZohoBulk(Tap):
         return client
 
     @cached_property
-    def job_runner(self) -> JobRunner:
-        s = self._settings
-        return JobRunner(
-            self.zoho_client,
-            poll_interval=s.poll_interval,
-            poll_max_interval=s.poll_max_interval,
-            timeout=s.job_timeout,
-        )
-
-    @cached_property
     def _synced(self) -> set[str]:
         return set()
 
     @cached_property
-    def sync_started(self) -> dt.datetime:
-        """End of every incremental window of this run (whole seconds, UTC)."""
-        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    def sync_end(self) -> dt.datetime:
+        """End of every incremental window of this run: Zoho's time (from its Date header) less
+        `window_lag`, in whole seconds, so a machine whose clock runs ahead skips nothing."""
+        clock = self.server_clock
+        if clock.now() is None:
+            self.zoho_auth.token()  # the accounts server's answer carries a Date too
+        now = clock.now()
+        if now is None:
+            self.logger.warning("Zoho sent no Date header: windows end at this machine's clock")
+            now = dt.datetime.now(dt.UTC)
+        return (now - dt.timedelta(seconds=self._settings.window_lag)).replace(microsecond=0)
+
+    @cached_property
+    def export_engine(self) -> ExportEngine:
+        """The one engine of this sync: every selected stream's jobs, started on first use."""
+        s = self._settings
+        exports = [
+            stream.export_plan() for stream in self.streams.values()
+            if isinstance(stream, BulkReadStream) and stream.selected
+        ]
+        limits = {
+            name: Limits(
+                max_concurrent_jobs=s.max_concurrent_jobs or DEFAULT_CONCURRENT_JOBS[name],
+                downloads_per_minute=s.downloads_per_minute,
+                creates_per_minute=s.creator_jobs_per_minute if name == "creator" else None,
+            )
+            for name in self.products
+        }
+        engine = ExportEngine(
+            self.zoho_client, exports, limits,
+            poll_interval=s.poll_interval, poll_max_interval=s.poll_max_interval,
+            job_timeout=s.job_timeout, download_ahead_bytes=int(s.download_ahead_mb * 2**20),
+        )
+        atexit.register(engine.close)  # temporary files go, however the run ends
+        return engine.start()
 
     def api_base_url(self) -> str:
         """CRM/Bigin API domain: `api_url`, else the token's `api_domain`, else the DC default."""
@@ -141,7 +178,7 @@ class TapZohoBulk(Tap):
                 s.creator_api_version, self.zoho_client,
                 reports=s.creator_reports, stream_options=s.stream_options,
                 base_url=s.creator_url, time_zone=s.creator_time_zone,
-                date_format=s.creator_date_format, jobs_per_minute=s.creator_jobs_per_minute,
+                date_format=s.creator_date_format,
             ),
         }
 
@@ -202,9 +239,10 @@ class TapZohoBulk(Tap):
             self,
             definition,
             self.products[definition.product],
-            self.job_runner,
             self._settings.stream_options.get(definition.name, StreamOptions()),
-            self.sync_started,
+            engine=lambda: self.export_engine,
+            sync_end=lambda: self.sync_end,
+            start_date=self._settings.start_date,
             on_synced=self._stream_synced,
         )
 
@@ -232,7 +270,8 @@ class TapZohoBulk(Tap):
         state: IO[str] | None = None,
         catalog: IO[str] | None = None,
     ) -> None:
-        """The CLI's sync: a known failure ends it with one clear line and exit code 1."""
+        """The CLI's sync: a known failure ends it with one clear line and exit code 1, a
+        SIGTERM / SIGINT with exit code 143 / 130."""
         with _clear_errors(cls.logger):
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
@@ -243,22 +282,49 @@ class TapZohoBulk(Tap):
         with _clear_errors(self.logger):
             return super().run_discovery()
 
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        """Stop at once (the SDK would write state and exit 0, so a killed run looked finished).
+
+        The STATE last written is that of the last page fully emitted (streams write it after
+        every page), which is what a rerun must continue from; nothing more is written here.
+        """
+        raise SyncStopped(signum)
+
     def _stream_synced(self, name: str) -> None:
         """Called by each stream when its sync is done; after the last one, the run's costs."""
         self._synced.add(name)
         selected = {name for name, s in self.streams.items() if s.selected}
         if selected <= self._synced:
+            engine = self.export_engine
             self.logger.info(
-                "Sync finished: %d token refresh(es), %d job status poll(s)",
-                self.zoho_auth.refreshes, self.job_runner.polls,
+                "Sync finished: %d token refresh(es), %d bulk job(s), %d job status poll(s), "
+                "%d download(s)", self.zoho_auth.refreshes, engine.jobs_created, engine.polls,
+                engine.downloads,
             )
+            engine.close()
+
+
+class SyncStopped(BaseException):
+    """SIGTERM or SIGINT arrived: unwind the sync (a BaseException, so no `except Exception`
+    on the way, the SDK's included, mistakes it for a failure to report)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
 
 
 @contextmanager
 def _clear_errors(logger: logging.Logger) -> Iterator[None]:
-    """End the run on a known failure with one clear line and exit code 1, not a traceback."""
+    """End the run on a known failure with one clear line and exit code 1, not a traceback;
+    on SIGTERM / SIGINT with 128 + the signal's number, as a shell reports a killed process."""
     try:
         yield
+    except SyncStopped as stop:
+        name = signal.Signals(stop.signum).name
+        logger.error("Stopped by %s; the last STATE written continues this sync", name)
+        warnings.simplefilter("ignore", ResourceWarning)
+        sys.exit(128 + stop.signum)
     except ZohoError as exc:
         logger.error("%s", exc)
         # The SDK's CLI closes the --state / --catalog files it opened only when it returns; the

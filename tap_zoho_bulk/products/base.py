@@ -19,6 +19,12 @@ class BulkProduct(Protocol):
     """The per-product half of a bulk export (CRM and Bigin share one implementation)."""
 
     name: str
+    # True when a window may be cut in parts that each fit in one page (CRM, Bigin: Zoho
+    # re-evaluates the query for every page). Creator pages with a cursor and is not cut.
+    splits_windows: bool
+    # True when the next page's position may come only with the download (Creator v2's
+    # `recordCursor` header), so that download cannot wait for the disk budget.
+    cursor_in_download: bool
     # True when an export may lack schema columns as a matter of course (a Creator report shows a
     # subset of its form); False when a missing column means the field is gone (CRM, Bigin).
     partial_exports: bool
@@ -30,6 +36,11 @@ class BulkProduct(Protocol):
 
     def discover(self) -> list[StreamDefinition]:
         """Streams this product offers for the configured modules / reports."""
+        ...
+
+    def count_records(self, stream: StreamDefinition, window: Window) -> int | None:
+        """Records of `window` (one call of Zoho's record count API, its user criteria aside: a
+        superset is safe), or None when the product cannot count."""
         ...
 
     def job_request(

@@ -41,12 +41,20 @@ def test_a_refused_refresh_is_one_error_line_even_under_meltano(tmp_path, make_e
     assert "Warning" not in run.stderr and "Traceback" not in run.stderr
 
 
-def test_failed_job_stops_the_run_without_advancing_state(tmp_path, make_emulator):
+def test_a_job_that_fails_once_is_created_again_with_the_same_records(tmp_path, make_emulator):
     emulator = make_emulator(records_per_module=30)
     emulator.faults.fail_next_jobs(1)
+    run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"]))
+    assert_records_match(run, emulator, "crm", ["Leads"])
+    assert "Zoho reports bulk job" in run.stderr and "creating it again" in run.stderr
+
+
+def test_a_job_that_keeps_failing_stops_the_run_without_advancing_state(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=30)
+    emulator.faults.fail_next_jobs(100)
     config = tap_config(emulator, crm_modules=["Leads"])
     run = run_tap(tmp_path, config)
-    assert_failed_cleanly(run, "FAILURE", "INTERNAL_SERVER_ERROR", config=config)
+    assert_failed_cleanly(run, "FAILURE", "INTERNAL_SERVER_ERROR", "3 attempts", config=config)
 
 
 @pytest.mark.parametrize(

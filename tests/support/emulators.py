@@ -17,8 +17,11 @@ def start_emulator(records_per_module: int = 60, seed: int = 7, **options: Any) 
 
 
 def tap_config(emulator: ZohoEmulator, **overrides: Any) -> dict[str, Any]:
-    """Tap config for an emulator: every CRM module, no Bigin, fast polling."""
+    """Tap config for an emulator: every CRM module, no Bigin, fast polling, windows ending at the
+    emulator's clock, and the tap's own per-minute limits lifted as the emulator's are (tests of
+    those limits set them back)."""
     config = emulator.tap_config(poll_interval=0.02, poll_max_interval=0.2, crm_modules=["*"],
-                                 bigin_modules=[])
+                                 bigin_modules=[], window_lag=0, downloads_per_minute=10_000,
+                                 creator_jobs_per_minute=10_000)
     config.update(overrides)
     return config

@@ -50,10 +50,8 @@ def next_second() -> None:
     time.sleep(1.05 - time.time() % 1.0)
 
 
-def run_tap(tmp_path: Path, config: dict[str, Any], *, catalog: dict | None = None,
-            state: dict | None = None, args: tuple[str, ...] = (), timeout: float = 300,
-            env: dict[str, str] | None = None) -> TapRun:
-    """`python -m tap_zoho_bulk --config … [--catalog …] [--state …]` as a child process."""
+def _command(tmp_path: Path, config: dict[str, Any], catalog: dict | None, state: dict | None,
+             args: tuple[str, ...]) -> list[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
@@ -64,19 +62,53 @@ def run_tap(tmp_path: Path, config: dict[str, Any], *, catalog: dict | None = No
     if state is not None:
         (tmp_path / "state.json").write_text(json.dumps(state))
         command += ["--state", str(tmp_path / "state.json")]
-    command += args  # last, as Meltano orders them (`--discover` is an eager option of the SDK)
+    return [*command, *args]  # last, as Meltano orders them (`--discover` is an eager option)
+
+
+def _environment(env: dict[str, str] | None) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TAP_ZOHO_BULK_")}
     environment.update(env or {})
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=environment,
-                          check=False)
-    messages = []
-    if "--discover" not in args:
-        messages = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    run = TapRun(done.returncode, messages, done.stderr, done.stdout)
+    return environment
+
+
+def _run(code: int, stdout: str, stderr: str, discover: bool) -> TapRun:
+    messages = [] if discover else [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
+    run = TapRun(code, messages, stderr, stdout)
     for message in messages:
         if message["type"] == "RECORD":
             run.records.setdefault(message["stream"], []).append(message["record"])
     return run
+
+
+def run_tap(tmp_path: Path, config: dict[str, Any], *, catalog: dict | None = None,
+            state: dict | None = None, args: tuple[str, ...] = (), timeout: float = 300,
+            env: dict[str, str] | None = None) -> TapRun:
+    """`python -m tap_zoho_bulk --config … [--catalog …] [--state …]` as a child process."""
+    command = _command(tmp_path, config, catalog, state, args)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=_environment(env),
+                          check=False)
+    return _run(done.returncode, done.stdout, done.stderr, "--discover" in args)
+
+
+def run_tap_until(tmp_path: Path, config: dict[str, Any], *, records: int, sig: int,
+                  state: dict | None = None, env: dict[str, str] | None = None,
+                  timeout: float = 300) -> TapRun:
+    """The tap as a child process, sent `sig` once it has printed `records` RECORD lines (an
+    event, not a time); what it printed before it died is kept."""
+    command = _command(tmp_path, config, None, state, ())
+    stderr_path = tmp_path / "stderr.txt"
+    with stderr_path.open("w") as stderr, subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=_environment(env)) as child:
+        assert child.stdout is not None
+        lines, seen = [], 0
+        for line in child.stdout:
+            lines.append(line)
+            if line.startswith('{"type":"RECORD"'):
+                seen += 1
+                if seen == records:
+                    child.send_signal(sig)
+        code = child.wait(timeout=timeout)
+    return _run(code, "".join(lines), stderr_path.read_text(), discover=False)
 
 
 def discover(tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:

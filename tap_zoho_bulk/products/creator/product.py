@@ -25,7 +25,6 @@ from tap_zoho_bulk.products.creator.field_types import SYSTEM_COLUMNS, creator_p
 from tap_zoho_bulk.products.creator.forms import column_schemas, derive_form
 from tap_zoho_bulk.products.creator.metadata import CreatorMetadata
 from tap_zoho_bulk.products.creator.urls import CreatorUrls
-from tap_zoho_bulk.ratelimit import RateLimiter
 from tap_zoho_bulk.schema import Converter
 from tap_zoho_bulk.settings import StreamOptions
 
@@ -45,6 +44,8 @@ class CreatorProduct(BulkProduct):
     name = "creator"
     # A report shows some of its form's fields: schema columns absent from an export are normal.
     partial_exports = True
+    splits_windows = False  # batches continue with a record cursor
+    cursor_in_download = True  # v2 names the next batch's cursor only in the download's headers
 
     def __init__(
         self,
@@ -56,7 +57,6 @@ class CreatorProduct(BulkProduct):
         base_url: str,
         time_zone: str | None = None,
         date_format: str | None = None,
-        jobs_per_minute: int = 5,
     ) -> None:
         self.version = version
         self.client = client
@@ -64,7 +64,6 @@ class CreatorProduct(BulkProduct):
         self.stream_options = stream_options
         self.urls = CreatorUrls(base_url, version)
         self.metadata = CreatorMetadata(client, self.urls, time_zone=time_zone, date_format=date_format)
-        self.limiter = RateLimiter(jobs_per_minute, 60.0, what="Creator bulk jobs")
 
     @property
     @override
@@ -125,12 +124,15 @@ class CreatorProduct(BulkProduct):
         options: StreamOptions,
         position: Position,
     ) -> JobRequest:
-        self.limiter.wait()
         owner, app, _ = stream.target.split("/")
         criteria = None
         if not position.record_cursor:
             criteria = job_shapes.criteria(self.metadata.app_format(owner, app), window, options.criteria)
         return JobRequest(self.urls.bulk(stream.target), job_shapes.create_body(criteria, position))
+
+    @override
+    def count_records(self, stream: StreamDefinition, window: Window) -> int | None:
+        return None  # Creator has no record count API
 
     @override
     def job_id(self, created: Any) -> str:

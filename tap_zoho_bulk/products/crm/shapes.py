@@ -39,6 +39,7 @@ class Family:
     shapes: Mapping[str, ApiShape]
     metadata_fallback: tuple[str, ...]  # metadata API versions to try after the configured one
     unsupported_modules: frozenset[str]
+    counts: bool  # has the record count API (CRM; Bigin documents none)
 
 
 _NOT_BULK_READABLE = frozenset({
@@ -54,6 +55,7 @@ CRM = Family(
             "v7": _V7, "v8": _V7},
     metadata_fallback=(),
     unsupported_modules=_NOT_BULK_READABLE,
+    counts=True,
 )
 BIGIN = Family(
     name="bigin",
@@ -61,5 +63,6 @@ BIGIN = Family(
     shapes={"v1": _V2, "v2": _BIGIN_V2},
     metadata_fallback=("v2",),
     unsupported_modules=_NOT_BULK_READABLE,
+    counts=False,
 )
 FAMILIES = {family.name: family for family in (CRM, BIGIN)}

@@ -1,0 +1,279 @@
+"""The export engine on an injected clock against an in-memory Zoho (no sockets, no wall clock)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+import zipfile
+
+import pytest
+
+from tap_zoho_bulk.engine import ExportEngine, Limits, Page, StreamExport, poll_delay
+from tap_zoho_bulk.errors import JobFailedError, JobTimeoutError
+from tap_zoho_bulk.model import Checkpoint, Position, StreamDefinition, Window
+from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
+from tap_zoho_bulk.settings import StreamOptions
+from tests.support.fake_zoho import BASE, FakeClock, FakeZoho
+
+UTC = dt.UTC
+START = dt.datetime(2024, 1, 1, tzinfo=UTC)
+END = dt.datetime(2026, 1, 1, tzinfo=UTC)
+SCHEMA = {"properties": {"id": {"type": ["string"]}, "Name": {"type": ["string", "null"]},
+                         "Created_Time": {"type": ["string", "null"], "format": "date-time"}}}
+
+
+def setup(modules: dict[str, int], *, step=dt.timedelta(hours=1), page_size=25, duration=8.0,
+          counts=True, limits=None, key="Created_Time", checkpoint=None, window=None, zoho=None, **engine):
+    """An engine over a fake Zoho holding `modules`; with `zoho`, a rerun against that same Zoho."""
+    rerun = zoho is not None
+    clock = zoho.clock if rerun else FakeClock()
+    zoho = zoho or FakeZoho(clock, page_size=page_size, duration=duration, counts=counts)
+    product = CrmProduct(FAMILIES["crm"], "v8", zoho, modules=["*"], stream_options={}, base_url=lambda: BASE)
+    exports = []
+    for module, count in modules.items():
+        if not rerun:
+            zoho.add_module(module, count, start=START, step=step)
+        definition = StreamDefinition(f"crm_{module.lower()}", "crm", module, SCHEMA, "id", key)
+        exports.append(StreamExport(definition, product, ["Name", key], StreamOptions(),
+                                    [window or Window(key, None, END)], checkpoint))
+    engine = ExportEngine(zoho, exports, {"crm": limits or Limits(10, 10_000)}, threads=False,
+                          clock=clock, sleep=clock.sleep, **engine)
+    return clock, zoho, engine
+
+
+def ids_of(page: Page) -> list[str]:
+    if page.path is None:
+        return []
+    with zipfile.ZipFile(page.path) as archive:
+        text = archive.read(archive.namelist()[0]).decode()
+    return [row[0] for row in list(csv.reader(io.StringIO(text)))[1:]]
+
+
+def drain(engine: ExportEngine, name: str) -> tuple[list[str], list[Page]]:
+    ids, pages = [], []
+    for page in engine.pages(name):
+        ids += ids_of(page)
+        pages.append(page)
+    return ids, pages
+
+
+def all_ids(zoho: FakeZoho, module: str) -> set[str]:
+    return {r["id"] for r in zoho.records[module]}
+
+
+# --- the poll schedule ---------------------------------------------------------------------------
+
+def polls_until(duration: float, first: float = 1.0, longest: float = 60.0) -> list[float]:
+    times, now = [], 0.0
+    while not times or times[-1] < duration:
+        now += poll_delay(now, first, longest)
+        times.append(now)
+    return times
+
+
+@pytest.mark.parametrize("duration", [0.2, 1.0, 2.5, 4.0, 8.0, 9.9, 15.0, 60.0, 333.0, 3000.0])
+def test_a_job_is_noticed_within_a_quarter_of_its_age_or_a_second(duration):
+    noticed = polls_until(duration)[-1]
+    assert noticed - duration <= max(1.0, duration / 4) + 1e-9
+
+
+def test_a_60_second_job_costs_17_status_calls_and_poll_max_interval_caps_the_gaps():
+    # Noticing within a quarter of the age means polls at most 25 % apart: from 1 s to 60 s that is
+    # 16 or more calls whatever the schedule.
+    assert len(polls_until(60.0)) == 17
+    hour = polls_until(3600.0)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(hour)]
+    assert max(gaps) == 60.0 and len(hour) <= 80
+    assert {round(gap, 6) for earlier, gap in zip(hour, gaps, strict=False) if earlier >= 240} == {60.0}
+
+
+# --- everything in flight at once ------------------------------------------------------------------
+
+def test_every_streams_first_job_is_created_at_once_and_the_jobs_overlap():
+    clock, zoho, engine = setup({f"M{n}": 20 for n in range(8)}, duration=8.0)
+    for n in range(8):
+        ids, _ = drain(engine, f"crm_m{n}")
+        assert sorted(ids) == sorted(all_ids(zoho, f"M{n}"))
+    assert zoho.created_times() == [0.0] * 8
+    assert clock.now <= 1.5 * 8.0  # eight 8-s jobs, one after another, would take 64 s
+
+
+def test_max_concurrent_jobs_bounds_the_jobs_in_flight():
+    _, zoho, engine = setup({f"M{n}": 20 for n in range(8)}, duration=8.0, limits=Limits(3, 10_000))
+    for n in range(8):
+        drain(engine, f"crm_m{n}")
+    jobs = list(zoho.jobs.values())
+    for job in jobs:
+        in_flight = [j for j in jobs if j.created_at <= job.created_at < (j.completed_seen_at or 1e9)]
+        assert len(in_flight) <= 3
+
+
+def test_the_next_page_is_asked_for_when_its_job_completes_before_it_is_downloaded():
+    # All records in one second: the part cannot be cut, so Zoho's page tokens are followed.
+    _, zoho, engine = setup({"Leads": 60}, step=dt.timedelta(0), duration=3.0)
+    ids, _ = drain(engine, "crm_leads")
+    assert sorted(ids) == sorted(all_ids(zoho, "Leads"))
+    paged = [job for job in zoho.jobs.values() if job.downloaded_at]
+    assert [len(job.rows) for job in paged] == [25, 25, 10]
+    for previous, following in itertools.pairwise(paged):
+        assert following.created_at == previous.completed_seen_at  # at once
+        assert following.created_at <= previous.downloaded_at[0]  # before the download
+
+
+# --- parts that fit in one page ------------------------------------------------------------------
+
+@pytest.mark.parametrize("counts", [True, False], ids=["count API", "cut in halves"])
+def test_a_window_over_a_page_is_exported_in_parts_that_each_fit(counts):
+    _, zoho, engine = setup({"Leads": 125}, counts=counts)
+    ids, pages = drain(engine, "crm_leads")
+    assert sorted(ids) == sorted(all_ids(zoho, "Leads"))  # each exactly once
+    assert not [job for job in zoho.jobs.values() if job.more and job.downloaded_at]
+    assert all(job.page == 1 for job in zoho.jobs.values())
+    assert pages[-1].finished_window == Window("Created_Time", None, END)
+    assert all(p.finished_window is None for p in pages[:-1])
+
+
+@pytest.mark.parametrize("key", ["Created_Time", "Modified_Time"])
+@pytest.mark.parametrize("counts", [True, False], ids=["count API", "cut in halves"])
+def test_no_unchanged_record_is_lost_whatever_changes_between_pages(key, counts):
+    _, zoho, engine = setup({"Leads": 300}, counts=counts, key=key, duration=2.0)
+    records = sorted(zoho.records["Leads"], key=lambda r: int(r["id"]))
+    deleted = {r["id"] for r in records[10:25]}
+    updated = {r["id"] for r in records[40:65]} if key == "Modified_Time" else set()
+
+    def mutate(fake: FakeZoho) -> None:
+        fake.delete("Leads", deleted)
+        fake.touch("Leads", updated, END + dt.timedelta(days=1))  # a change moves it past the window
+
+    zoho.on_first_completion["Leads"] = mutate
+    ids, _ = drain(engine, "crm_leads")
+    unchanged = {r["id"] for r in records} - deleted - updated
+    assert unchanged <= set(ids)
+    assert len(ids) == len(set(ids))
+
+
+# --- failures absorbed, and the ones that end a stream --------------------------------------------
+
+def test_a_job_that_fails_once_is_created_again_and_the_records_are_the_same():
+    _, zoho, engine = setup({"Leads": 20})
+    zoho.fail_jobs = {1}
+    ids, _ = drain(engine, "crm_leads")
+    assert sorted(ids) == sorted(all_ids(zoho, "Leads"))
+    assert len(zoho.jobs) == 2
+
+
+def test_a_job_that_keeps_failing_fails_its_stream_in_one_line_naming_it():
+    _, zoho, engine = setup({"Leads": 20, "Deals": 20})
+    zoho.fail_jobs = {1, 3, 4}  # Leads' three attempts (Deals' first job is the second created)
+    deals, _ = drain(engine, "crm_deals")
+    assert sorted(deals) == sorted(all_ids(zoho, "Deals"))
+    with pytest.raises(JobFailedError, match=r"crm_leads: Zoho reports bulk job \d+ as FAILURE.*3 attempts"):
+        drain(engine, "crm_leads")
+
+
+def test_a_result_that_is_gone_is_exported_again():
+    _, zoho, engine = setup({"Leads": 20})
+    zoho.gone_downloads = 1
+    ids, _ = drain(engine, "crm_leads")
+    assert sorted(ids) == sorted(all_ids(zoho, "Leads"))
+    assert len(zoho.jobs) == 2
+
+
+def test_a_job_past_job_timeout_fails_its_stream_naming_the_job():
+    clock, zoho, engine = setup({"Leads": 20}, job_timeout=30.0)
+    zoho.stall_jobs = {1}
+    with pytest.raises(JobTimeoutError, match=r"crm_leads: bulk job 5000000001 did not complete within 30 s"):
+        drain(engine, "crm_leads")
+    assert 30.0 <= clock.now <= 30.0 + 8.0
+
+
+def test_downloads_keep_within_zohos_limit_per_minute():
+    _, zoho, engine = setup({"Leads": 300}, duration=1.0, limits=Limits(20, 10))
+    drain(engine, "crm_leads")
+    times = sorted(t for job in zoho.jobs.values() for t in job.downloaded_at)
+    assert len(times) > 10
+    assert all(later - earlier >= 60.0 for earlier, later in zip(times, times[10:], strict=False))
+
+
+# --- checkpoints and resuming --------------------------------------------------------------------
+
+def test_each_page_names_where_a_rerun_continues_and_a_rerun_from_it_loses_nothing():
+    _, zoho, engine = setup({"Leads": 125})
+    emitted, checkpoint = [], None
+    for index, page in enumerate(engine.pages("crm_leads")):
+        emitted += ids_of(page)
+        if index == 1:
+            checkpoint = page.checkpoint
+            break
+    engine.close()
+    assert checkpoint is not None and checkpoint.window_end == END and checkpoint.key == "Created_Time"
+    window = Window("Created_Time", checkpoint.window_start, checkpoint.window_end)
+    _, _, rerun = setup({"Leads": 125}, checkpoint=checkpoint, window=window, zoho=zoho)
+    rest, _ = drain(rerun, "crm_leads")
+    assert set(emitted) | set(rest) == all_ids(zoho, "Leads")
+    assert not set(emitted) & set(rest)  # nothing emitted twice: the checkpoint was after a page
+
+
+def test_a_rerun_reuses_the_checkpoints_job_while_zoho_keeps_it():
+    _, zoho, engine = setup({"Leads": 20})
+    first, _ = drain(engine, "crm_leads")
+    (job,) = zoho.jobs.values()
+    checkpoint = Checkpoint("Created_Time", None, END, None, END, Position(), job_id=job.id)
+    _, _, rerun = setup({"Leads": 20}, checkpoint=checkpoint, zoho=zoho)
+    ids, _ = drain(rerun, "crm_leads")
+    assert sorted(ids) == sorted(first)
+    assert list(zoho.jobs) == [job.id]  # no new job
+
+
+def test_a_rerun_whose_job_is_gone_creates_it_again():
+    checkpoint = Checkpoint("Created_Time", None, END, None, END, Position(), job_id="4999")
+    _, zoho, rerun = setup({"Leads": 20}, checkpoint=checkpoint)
+    ids, _ = drain(rerun, "crm_leads")
+    assert sorted(ids) == sorted(all_ids(zoho, "Leads"))
+
+
+def test_checkpoint_round_trips_through_state():
+    checkpoint = Checkpoint("Modified_Time", START, END, START, END - dt.timedelta(days=1),
+                            Position(page_token="abc"), job_id="123")
+    assert Checkpoint.from_state(checkpoint.to_state()) == checkpoint
+    assert Checkpoint.from_state({"window": "nonsense"}) is None
+
+
+# --- cutting windows, and Zoho's clock -------------------------------------------------------------
+
+def test_a_cut_by_counting_leaves_a_first_part_of_three_quarters_to_one_page():
+    from tap_zoho_bulk import slicing
+
+    stamps = [START + dt.timedelta(minutes=7 * n) for n in range(1000)]
+
+    def count(start, end):
+        return sum(1 for s in stamps if (start is None or s >= start) and s < end)
+
+    for start in (None, START):
+        cut, fits = slicing.fitting_end(count, start, END, 200)
+        assert fits and 150 <= count(start, cut) <= 200
+        assert cut == cut.replace(microsecond=0)
+
+
+def test_a_second_holding_more_than_a_page_is_cut_off_alone():
+    from tap_zoho_bulk import slicing
+
+    cut, fits = slicing.fitting_end(lambda s, e: 500 if e > START else 0, START, END, 200)
+    assert (cut, fits) == (START + dt.timedelta(seconds=1), False)
+    assert slicing.midpoint(START, START + dt.timedelta(seconds=1)) is None
+
+
+def test_zohos_clock_is_read_from_the_date_header_and_runs_on_locally():
+    from tap_zoho_bulk.serverclock import ServerClock
+
+    local = FakeClock()
+    local.now = 1_800_000_000.0
+    zoho = ServerClock(clock=local)
+    assert zoho.now() is None
+    zoho.observe({"Date": "Wed, 02 Dec 2026 05:00:00 GMT"})
+    local.sleep(90)
+    assert zoho.now() == dt.datetime(2026, 12, 2, 5, 1, 30, tzinfo=UTC)
+    zoho.observe({"date": "not a date"})
+    assert zoho.now() == dt.datetime(2026, 12, 2, 5, 1, 30, tzinfo=UTC)
