@@ -1,8 +1,10 @@
-"""OAuth: one access token per run, refreshed only when it is about to expire or was rejected.
+"""OAuth: one access token, refreshed only when it is about to expire or was rejected.
 
 Zoho throttles refreshes (10 per 10 minutes per refresh token) and keeps at most 15 live access
-tokens, so refreshing per request or per stream breaks real runs. One `ZohoAuth` instance is shared by
-every stream; it is thread-safe so concurrent job submission can share it too.
+tokens, so refreshing per request, per stream or per process breaks real runs. One `ZohoAuth` is
+shared by every stream and thread of a run, and runs share its token through `TokenCache`. A
+refresh goes through the same retry policy as every other call: an accounts server that fails for
+a moment is waited out, one that cannot be reached fails in seconds with a line naming it.
 """
 
 from __future__ import annotations
@@ -12,22 +14,21 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-import backoff
 import requests
 from typing_extensions import override
 
-from tap_zoho_bulk.errors import AUTH_ERRORS, AuthError
+from tap_zoho_bulk.errors import AUTH_ERRORS, ApiError, AuthError, Kind, TransportError
+from tap_zoho_bulk.retry import RetryPolicy, transport_error
 from tap_zoho_bulk.serverclock import ServerClock
+from tap_zoho_bulk.tokencache import CachedToken, TokenCache
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 
 # Zoho's accounts server answers some failures (throttling) in a way worth waiting out.
 _THROTTLED = "Access Denied"
-
-
-class _RetryableAuthError(AuthError):
-    """Refresh failure that may pass: connection error, 5xx, throttling."""
+ACCOUNTS_TIMEOUT = (10.0, 30.0)  # connect, read: the token endpoint answers at once or not at all
 
 
 class ZohoAuth:
@@ -41,12 +42,13 @@ class ZohoAuth:
         client_secret: str,
         refresh_token: str,
         session: requests.Session,
-        timeout: float = 60.0,
-        max_wait: float = 300.0,
-        clock: Callable[[], float] = time.monotonic,
+        policy: RetryPolicy | None = None,
+        cache: TokenCache | None = None,
         server_clock: ServerClock | None = None,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._token_url = accounts_url.rstrip("/") + "/oauth/v2/token"
+        self._host = urlsplit(self._token_url).netloc
         self._form = {
             "grant_type": "refresh_token",
             "client_id": client_id,
@@ -54,13 +56,12 @@ class ZohoAuth:
             "refresh_token": refresh_token,
         }
         self._session = session
-        self._timeout = timeout
-        self._max_wait = max_wait
-        self._clock = clock
+        self._policy = policy or RetryPolicy()
+        self._cache = cache
         self.server_clock = server_clock or ServerClock()
+        self._clock = wall_clock
         self._lock = threading.Lock()
-        self._token: str | None = None
-        self._expires_at = 0.0
+        self._token: CachedToken | None = None
         self.api_domain: str | None = None
         self.refreshes = 0
 
@@ -69,52 +70,58 @@ class ZohoAuth:
         return f"ZohoAuth(token_url={self._token_url!r})"
 
     def token(self) -> str:
-        """A valid access token, refreshed only when missing or about to expire."""
+        """A valid access token: this run's, another run's from the cache, or a fresh one."""
         with self._lock:
-            if self._token is None or self._clock() >= self._expires_at:
-                self._refresh()
-            assert self._token is not None
-            return self._token
+            if self._token is None or self._clock() >= self._token.expires_at:
+                self._token = self._cached() or self._refresh_shared()
+                self.api_domain = self._token.api_domain
+            return self._token.access_token
 
     def invalidate(self, token: str) -> None:
-        """Forget `token` after Zoho rejected it; a newer token (refreshed by a peer) is kept."""
+        """Forget `token` after Zoho rejected it, here and in the cache (a newer one is kept)."""
         with self._lock:
-            if self._token == token:
+            if self._token is not None and self._token.access_token == token:
                 self._token = None
+            if self._cache is not None:
+                self._cache.drop(token)
 
-    def _refresh(self) -> None:
-        retrying = backoff.on_exception(
-            backoff.expo,
-            _RetryableAuthError,
-            max_time=self._max_wait,
-            factor=5,
-            max_value=60,
-            jitter=backoff.full_jitter,
-            logger=None,  # the warning below says it once; the final error is the run's one line
-            on_backoff=lambda d: LOGGER.warning(
-                "Token refresh failed (%s); retrying in %.0f s", d["exception"], d["wait"]
-            ),
-        )(self._refresh_once)
-        retrying()
+    def _cached(self) -> CachedToken | None:
+        if self._cache is None:
+            return None
+        cached = self._cache.load(self._clock())
+        if cached is not None:
+            LOGGER.info("Using the cached Zoho access token (valid for %d more s)",
+                        cached.expires_at - self._clock())
+        return cached
 
-    def _refresh_once(self) -> None:
+    def _refresh_shared(self) -> CachedToken:
+        """Refresh, one process at a time; a process that waited takes the token just cached."""
+        if self._cache is None:
+            return self._refresh()
+        with self._cache.refreshing():
+            token = self._cached() or self._refresh()
+            self._cache.store(token)
+            return token
+
+    def _refresh(self) -> CachedToken:
+        where = f"POST {self._host}/oauth/v2/token"
+        return self._policy.call(self._refresh_once, where)
+
+    def _refresh_once(self) -> CachedToken:
         try:
-            response = self._session.post(self._token_url, data=self._form, timeout=self._timeout)
+            response = self._session.post(self._token_url, data=self._form, timeout=ACCOUNTS_TIMEOUT)
         except requests.RequestException as exc:
-            raise _RetryableAuthError(
-                f"cannot reach the accounts server {self._token_url}: {type(exc).__name__}"
-            ) from None
+            raise transport_error(exc, self._host, "token refresh") from None
         self.server_clock.observe(response.headers)
         if response.status_code >= 500:
-            raise _RetryableAuthError(
-                f"the accounts server answered HTTP {response.status_code}"
-            )
+            raise ApiError(Kind.RETRY, response.status_code, f"HTTP_{response.status_code}",
+                           f"the accounts server {self._host} failed", "token refresh")
         try:
             body = response.json()
         except ValueError:
-            raise AuthError(
-                f"The accounts server {self._token_url} answered HTTP {response.status_code} "
-                "with a body that is not JSON: check accounts_url / data_center"
+            raise TransportError(
+                f"the accounts server {self._token_url} answered HTTP {response.status_code} with a "
+                "body that is not JSON: a maintenance page, or check accounts_url / data_center"
             ) from None
         error = body.get("error") if isinstance(body, dict) else "unexpected response"
         if error or response.status_code >= 400 or not body.get("access_token"):
@@ -124,17 +131,15 @@ class ZohoAuth:
             if explanation:
                 message += f": {explanation}"
             if error == _THROTTLED:
-                raise _RetryableAuthError(message)
+                raise ApiError(Kind.RETRY, response.status_code, error, message, "token refresh")
             raise AuthError(message)
         ttl = _expires_in_seconds(body)
         # Keep the token until shortly before Zoho expires it: 5 minutes, or 10% of a short TTL.
         margin = min(300.0, ttl * 0.1)
-        self._token = str(body["access_token"])
-        self._expires_at = self._clock() + max(ttl - margin, 0.0)
-        if body.get("api_domain"):
-            self.api_domain = str(body["api_domain"]).rstrip("/")
         self.refreshes += 1
         LOGGER.info("Obtained a Zoho access token valid for %d s", ttl)
+        domain = str(body["api_domain"]).rstrip("/") if body.get("api_domain") else None
+        return CachedToken(str(body["access_token"]), self._clock() + max(ttl - margin, 0.0), domain)
 
 
 def _expires_in_seconds(body: dict[str, Any]) -> float:

@@ -1,8 +1,10 @@
-"""One HTTP client for every Zoho call: a shared session, auth, retries and error mapping.
+"""One HTTP client for every Zoho API call: a shared session, auth, retries and error mapping.
 
 Every request goes through `ZohoClient`, so there is one place that decides which hosts may receive
-the access token, what is retried (429, 5xx, connection resets, cut downloads) and how a Zoho error
-body becomes an exception with a message a person can act on.
+the access token, what is retried (`retry.RetryPolicy`) and how a Zoho error body becomes an
+exception with a message a person can act on. An answer is checked against what its endpoint
+returns before anyone reads it: a 2xx that is not JSON, or JSON of another shape (a proxy's or load
+balancer's maintenance page, a truncated body), is a transient failure, never an empty result.
 """
 
 from __future__ import annotations
@@ -15,26 +17,27 @@ from pathlib import Path
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
-import backoff
 import requests
 
 from tap_zoho_bulk import __version__
 from tap_zoho_bulk.auth import ZohoAuth
-from tap_zoho_bulk.errors import CREATOR_RESULT_GONE, ApiError, Kind, TransportError, error_from_response
+from tap_zoho_bulk.errors import (
+    CREATOR_RESULT_GONE,
+    ApiError,
+    AuthError,
+    Kind,
+    TransportError,
+    error_from_response,
+)
+from tap_zoho_bulk.retry import RetryPolicy, retry_after, transport_error
 from tap_zoho_bulk.serverclock import ServerClock
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 USER_AGENT = f"tap-zoho-bulk/{__version__}"
+CONNECT_TIMEOUT = 10.0  # seconds to open a connection: a host that takes longer is unreachable
+JSON_READ_TIMEOUT = 120.0  # an API call answers in seconds; only downloads stream for long
 _CHUNK = 1 << 20
 T = TypeVar("T")
-
-
-class _Transient(Exception):
-    """Internal: a failure worth retrying; carries the error to raise when retries run out."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class ZohoClient:
@@ -46,8 +49,7 @@ class ZohoClient:
         session: requests.Session,
         *,
         timeout: float = 300.0,
-        max_tries: int = 8,
-        max_wait: float = 60.0,
+        policy: RetryPolicy | None = None,
         server_clock: ServerClock | None = None,
     ) -> None:
         self.auth = auth
@@ -55,8 +57,7 @@ class ZohoClient:
         self.session = session
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.timeout = timeout
-        self.max_tries = max_tries
-        self.max_wait = max_wait
+        self.policy = policy or RetryPolicy()
         self._trusted_hosts: set[str] = set()
         self._local = threading.local()
 
@@ -96,23 +97,31 @@ class ZohoClient:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        expect: Callable[[Any], bool] | None = None,
     ) -> tuple[int, Any]:
-        """Send one API call; return (status, parsed body or None for 204).
+        """Send one API call; return (status, parsed body, None for 204).
 
-        Retries transient failures with capped exponential backoff, refreshes the token once
-        after INVALID_TOKEN, and raises `ApiError` for everything else.
+        `expect` says whether a successful body is what the endpoint returns; when it is not, the
+        answer is treated as transient and the call made again.
         """
         where = f"{method} {urlsplit(url).path}"
 
         def attempt() -> tuple[int, Any]:
-            response = self._send(method, url, where, json=json, params=params, stream=False)
-            body = _json_body(response)
+            response = self._send(method, url, where, json=json, params=params, stream=False,
+                                  timeout=(CONNECT_TIMEOUT, min(self.timeout, JSON_READ_TIMEOUT)))
+            body = _json_body(response, where)
             error = error_from_response(response.status_code, body, where)
             if error is not None:
+                error.retry_after = retry_after(response.headers)
                 raise error
+            if expect is not None and response.status_code != 204 and not expect(body):
+                raise TransportError(
+                    f"Zoho answered HTTP {response.status_code} with a body that is not what this "
+                    f"call returns [{where}]"
+                )
             return response.status_code, body
 
-        return self._with_retries(attempt, where)
+        return self.policy.call(attempt, where, reauthenticate=self._reauthenticate)
 
     # --- downloads ----------------------------------------------------------------------------
 
@@ -120,19 +129,20 @@ class ZohoClient:
         """Stream a bulk result to `dest` (never into memory); return its size and the headers.
 
         The body must be a complete ZIP: a short read or a body that is not a ZIP (an expired link
-        answering HTML, a proxy page) is retried like a connection reset.
+        answering HTML, a proxy page) is retried like a connection reset. A result Zoho no longer
+        keeps is `Kind.GONE`: the job has to be created again.
         """
         where = f"GET {urlsplit(url).path}"
 
         def attempt() -> tuple[int, dict[str, str]]:
             # A ZIP gains nothing from gzip; ask for the bytes as they are (a server may still
             # encode them, which requests then decodes).
-            response = self._send("GET", url, where, stream=True,
+            response = self._send("GET", url, where, stream=True, timeout=(CONNECT_TIMEOUT, self.timeout),
                                   headers={"Accept-Encoding": "identity"})
             with response:
                 content_type = response.headers.get("Content-Type", "").lower()
                 if response.status_code != 200 or "json" in content_type:
-                    body = _json_body(response)
+                    body = _json_body(response, where, required=False)
                     error = error_from_response(response.status_code, body, where)
                     if error is None:  # a 200 JSON body without an error code is still not a ZIP
                         error = ApiError(
@@ -141,91 +151,64 @@ class ZohoClient:
                         )
                     if error.kind is Kind.NOT_FOUND or error.code == CREATOR_RESULT_GONE:
                         error.kind = Kind.GONE  # the result expired: the job must be created again
+                    error.retry_after = retry_after(response.headers)
                     raise error
                 # Content-Length counts the bytes on the wire: comparable with what was written
                 # only when the body was not content-encoded.
                 encoded = response.headers.get("Content-Encoding", "identity").lower() != "identity"
                 expected = None if encoded else response.headers.get("Content-Length")
-                size = _copy_body(response, dest)
+                size = _copy_body(response, dest, where)
             if expected is not None and expected.isdigit() and int(expected) != size:
                 raise TransportError(f"download cut short: {size} of {expected} bytes [{where}]")
             if not zipfile.is_zipfile(dest):
                 raise TransportError(f"the downloaded result is not a ZIP file [{where}]")
             return size, dict(response.headers)
 
-        return self._with_retries(attempt, where)
+        return self.policy.call(attempt, where, reauthenticate=self._reauthenticate)
 
     # --- internals ----------------------------------------------------------------------------
 
+    def _reauthenticate(self) -> None:
+        self.auth.invalidate(getattr(self._local, "token", ""))
+
     def _send(self, method: str, url: str, where: str, **kwargs: Any) -> requests.Response:
-        if urlsplit(url).netloc.lower() not in self._trusted_hosts:
-            raise ApiError(
-                Kind.FATAL, 0, "UNTRUSTED_HOST",
-                f"refusing to send the access token to {urlsplit(url).netloc}", where,
-            )
-        token = self.auth.token()
+        host = urlsplit(url).netloc.lower()
+        if host not in self._trusted_hosts:
+            raise ApiError(Kind.FATAL, 0, "UNTRUSTED_HOST", f"refusing to send the access token to {host}",
+                           where)
+        try:
+            token = self.auth.token()
+        except (ApiError, TransportError) as error:  # the refresh spent its own retries: final
+            raise AuthError(str(error)) from None
         self._local.token = token  # the token to forget if Zoho rejects this request
         headers = {**kwargs.pop("headers", {}), "Authorization": f"Zoho-oauthtoken {token}"}
         if kwargs.get("json") is not None:
             headers["Content-Type"] = "application/json"
         try:
-            response = self.session.request(
-                method, url, headers=headers, timeout=self.timeout, **kwargs
-            )
+            response = self.session.request(method, url, headers=headers, **kwargs)
         except requests.RequestException as exc:
-            raise TransportError(f"{type(exc).__name__} talking to Zoho [{where}]") from None
+            raise transport_error(exc, host, where) from None
         self.server_clock.observe(response.headers)
         return response
 
-    def _with_retries(self, attempt: Callable[[], T], where: str) -> T:
-        reauthenticated = False
 
-        def guarded() -> T:
-            nonlocal reauthenticated
-            try:
-                return attempt()
-            except ApiError as error:
-                if error.kind is Kind.REAUTH and not reauthenticated:
-                    reauthenticated = True
-                    LOGGER.info("Zoho rejected the access token (%s); refreshing it", error.code)
-                    self.auth.invalidate(getattr(self._local, "token", ""))
-                    return attempt()
-                if error.kind is Kind.RETRY:
-                    raise _Transient(error) from None
-                raise
-            except TransportError as error:
-                raise _Transient(error) from None
-
-        retrying = backoff.on_exception(
-            backoff.expo,
-            _Transient,
-            factor=1,
-            max_value=self.max_wait,
-            max_tries=self.max_tries,
-            jitter=backoff.random_jitter,
-            logger=None,
-            raise_on_giveup=True,
-            on_backoff=lambda d: LOGGER.warning(
-                "%s failed (%s); retry %d/%d in %.1f s",
-                where, d["exception"], d["tries"], self.max_tries - 1, d["wait"],
-            ),
-        )(guarded)
-        try:
-            return retrying()
-        except _Transient as transient:
-            raise transient.error from None
-
-
-def _json_body(response: requests.Response) -> Any:
+def _json_body(response: requests.Response, where: str, *, required: bool = True) -> Any:
+    """The JSON body; a 2xx that is not JSON is transient (`required`), an error page is mapped."""
     if response.status_code == 204 or not response.content:
         return None
     try:
         return response.json()
     except ValueError:
+        if required and 200 <= response.status_code < 300:
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise TransportError(
+                f"Zoho answered HTTP {response.status_code} with a body that is not JSON ({kind}): "
+                f"a proxy or maintenance page? [{where}]"
+            ) from None
         return {"code": f"HTTP_{response.status_code}", "message": "response is not JSON"}
 
 
-def _copy_body(response: requests.Response, dest: Path) -> int:
+def _copy_body(response: requests.Response, dest: Path, where: str) -> int:
     size = 0
     try:
         with dest.open("wb") as out:
@@ -234,5 +217,5 @@ def _copy_body(response: requests.Response, dest: Path) -> int:
                 out_file.write(chunk)
                 size += len(chunk)
     except requests.RequestException as exc:
-        raise TransportError(f"download interrupted: {type(exc).__name__}") from None
+        raise TransportError(f"download interrupted: {type(exc).__name__} [{where}]") from None
     return size

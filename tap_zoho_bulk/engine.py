@@ -37,7 +37,8 @@ from pathlib import Path
 
 from tap_zoho_bulk import slicing
 from tap_zoho_bulk.client import ZohoClient
-from tap_zoho_bulk.errors import ApiError, JobFailedError, JobTimeoutError, Kind, ZohoError
+from tap_zoho_bulk.errors import ApiError, DataError, JobFailedError, JobTimeoutError, Kind, ZohoError
+from tap_zoho_bulk.export import ExportFormatError, verify_export
 from tap_zoho_bulk.model import Checkpoint, JobState, JobStatus, Position, StreamDefinition, Window
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.ratelimit import RateLimiter
@@ -119,6 +120,7 @@ class _Part:
     created_at: float = 0.0
     next_poll_at: float = 0.0
     attempts: int = 0
+    bad_downloads: int = 0
     status: JobStatus | None = None
     path: Path | None = None
     size: int = 0
@@ -420,7 +422,8 @@ class ExportEngine:
             if limiter is not None:
                 limiter.wait()
             try:
-                _, created = self.client.request_json("POST", request.url, json=request.body)
+                _, created = self.client.request_json("POST", request.url, json=request.body,
+                                                      expect=product.is_created)
                 job_id = product.job_id(created)
             except ApiError as error:
                 if self._drop_refused_field(stream, error):
@@ -538,7 +541,8 @@ class ExportEngine:
         product, definition = stream.product, stream.export.definition
         assert part.job_id is not None
         try:
-            _, payload = self.client.request_json("GET", product.status_url(definition, part.job_id))
+            _, payload = self.client.request_json("GET", product.status_url(definition, part.job_id),
+                                                  expect=product.is_status)
         except ApiError as error:
             if error.kind is not Kind.NOT_FOUND:
                 raise
@@ -726,6 +730,12 @@ class ExportEngine:
                            stream.name, part.job_id, error.code)
             self._again(stream, part)
             return
+        try:
+            verify_export(path, primary_key=stream.export.definition.primary_key)
+        except ExportFormatError as problem:
+            path.unlink(missing_ok=True)
+            self._bad_file(stream, part, problem)
+            return
         with self._lock:
             self.downloads += 1
             if self._stop.is_set():
@@ -741,6 +751,21 @@ class ExportEngine:
             self._lock.notify_all()
         LOGGER.info("%s: downloaded the result of job %s (%d bytes, %.1f s)",
                     stream.name, part.job_id, size, self._clock() - started)
+
+    def _bad_file(self, stream: _Stream, part: _Part, problem: ExportFormatError) -> None:
+        """A damaged or malformed result: downloaded again, a few times, before the stream fails
+        (nothing of it was emitted, so nothing of it is claimed in STATE)."""
+        with self._lock:
+            part.bad_downloads += 1
+            if part.bad_downloads >= MAX_JOB_ATTEMPTS:
+                raise DataError(
+                    f"{stream.name}: the result of bulk job {part.job_id} is not a valid export "
+                    f"after {MAX_JOB_ATTEMPTS} downloads ({problem}); state was not advanced"
+                )
+            part.state = _State.COMPLETED
+            self._lock.notify_all()
+        LOGGER.warning("%s: the result of job %s is not a valid export (%s); downloading it again",
+                       stream.name, part.job_id, problem)
 
     @property
     def temporary_directory(self) -> Path:

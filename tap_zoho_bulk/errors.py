@@ -56,6 +56,7 @@ class ApiError(ZohoError):
     where: str = ""
     details: Any = None
     hint: str = ""
+    retry_after: float | None = None  # seconds, from a Retry-After header
 
     @override
     def __str__(self) -> str:
@@ -78,7 +79,13 @@ class JobTimeoutError(ZohoError):
 
 
 class TransportError(ZohoError):
-    """The connection failed, or a download was cut short or is not a ZIP (transient)."""
+    """The connection failed, or an answer was cut short or is not what the endpoint returns
+    (transient). `unreachable`: the host could not be reached at all (refused, no such name, no
+    answer), which more minutes of retrying would not change."""
+
+    def __init__(self, message: str, *, unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.unreachable = unreachable
 
 
 _SCOPE_HINT = (

@@ -9,6 +9,10 @@ the SDK's own type conformance is switched off for speed, so every value is conv
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import math
+import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -27,19 +31,34 @@ STRING_LIST: dict[str, Any] = {"type": ["array", "null"], "items": {"type": "str
 _UTC = dt.UTC
 
 
+# Numbers as Zoho's CSV writes them: digits, a leading sign, a decimal point, an exponent. Nothing
+# else (no thousands separators, no decimal commas, no nan / inf): such a cell is not read as a
+# number at all rather than read as the wrong one.
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
 def to_int(text: str) -> int:
-    try:
+    """An integer field's cell; `12.0` or `1.2e1` are the integer 12, `12.5` is invalid."""
+    if _INTEGER.fullmatch(text):
         return int(text)
-    except ValueError:
-        number = float(text.replace(",", ""))
-        if not number.is_integer():
-            raise
-        return int(number)
+    if _DECIMAL.fullmatch(text):
+        value = decimal.Decimal(text)
+        if value == value.to_integral_value():
+            return int(value)
+    raise ValueError("not an integer")
 
 
 def to_number(text: str) -> float | int:
-    value = float(text.replace(",", "")) if "," in text else float(text)
-    return int(value) if value.is_integer() and abs(value) < 2**53 and "." not in text else value
+    """A decimal field's cell: a float (an int when written without point or exponent)."""
+    if not _DECIMAL.fullmatch(text):
+        raise ValueError("not a number")
+    if _INTEGER.fullmatch(text) and abs(int(text)) < 2**53:
+        return int(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("out of range")
+    return value
 
 
 _TRUE = {"true", "1", "yes"}
@@ -52,7 +71,7 @@ def to_bool(text: str) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ValueError(f"not a boolean: {text[:20]!r}")
+    raise ValueError("not a boolean")
 
 
 def iso_to_utc(text: str) -> str:
@@ -105,12 +124,22 @@ def converter_for(prop: Mapping[str, Any], overrides: Mapping[str, Converter]) -
             "array": split_multiselect}.get(kind)
 
 
+class InvalidValue(ValueError):
+    """A cell that is not a valid value of its field's type. The message names the field and the
+    type, never the cell's text: cells hold personal data, and error lines end up in logs."""
+
+    def __init__(self, field: str, type_name: str) -> None:
+        super().__init__(f"field {field!r} is not a valid {type_name}")
+        self.field = field
+
+
 class RowConverter:
     """Turns CSV rows (lists of text, in header order) into typed records for one stream.
 
     Built once per downloaded file from the stream schema and the file's header. A selected field
     missing from the header is left out of the records (and reported once by the stream); columns
-    the schema does not know are the stream's business before it builds the converter.
+    the schema does not know are the stream's business before it builds the converter. An invalid
+    cell raises `InvalidValue`, or (`null_invalid`) becomes null and is counted in `nulled`.
     """
 
     def __init__(
@@ -120,6 +149,8 @@ class RowConverter:
         selected: Iterable[str],
         *,
         overrides: Mapping[str, Converter] | None = None,
+        null_invalid: bool = False,
+        nulled: Counter[str] | None = None,
     ) -> None:
         properties = schema.get("properties", {})
         position = {name: i for i, name in enumerate(header)}
@@ -132,11 +163,10 @@ class RowConverter:
             prop = properties[name]
             convert = converter_for(prop, overrides or {})
             self.plan.append((name, position[name], convert, prop.get("format") or json_type(prop)))
-        self.width = len(header)
+        self.null_invalid = null_invalid
+        self.nulled: Counter[str] = Counter() if nulled is None else nulled
 
     def __call__(self, row: list[str]) -> dict[str, Any]:
-        if len(row) < self.width:  # a short row (trailing empty cells cut) keeps its nulls
-            row = row + [""] * (self.width - len(row))
         record: dict[str, Any] = {}
         for name, index, convert, type_name in self.plan:
             text = row[index]
@@ -147,8 +177,9 @@ class RowConverter:
             else:
                 try:
                     record[name] = convert(text)
-                except ValueError as exc:
-                    raise ValueError(
-                        f"field {name!r} holds {text[:40]!r}, not a valid {type_name} ({exc})"
-                    ) from None
+                except ValueError:
+                    if not self.null_invalid:
+                        raise InvalidValue(name, type_name) from None
+                    record[name] = None
+                    self.nulled[name] += 1
         return record

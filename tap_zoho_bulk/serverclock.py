@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 
+import requests
+
 
 class ServerClock:
     """This machine's estimate of Zoho's time: the last `Date` seen, advanced by local time since.
@@ -39,6 +41,15 @@ class ServerClock:
             stamp = stamp.replace(tzinfo=dt.UTC)
         with self._lock:
             self._offset = stamp.timestamp() - self._clock()
+
+    def probe(self, session: requests.Session, url: str) -> None:
+        """Read the time of an unauthenticated request (no token, no API credit); a failure here
+        only means the machine's clock is used."""
+        try:
+            with session.head(url, timeout=(10.0, 10.0), allow_redirects=False) as response:
+                self.observe(response.headers)
+        except requests.RequestException:
+            return
 
     def now(self) -> dt.datetime | None:
         """Zoho's time now, or None before any `Date` was seen."""

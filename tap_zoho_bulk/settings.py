@@ -117,6 +117,13 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("download_ahead_mb", th.NumberType, default=1024,
                 description="Temporary disk for results downloaded ahead of the stream being "
                 "emitted, in MB."),
+    th.Property("on_invalid_value", th.StringType, default="fail", allowed_values=["fail", "null"],
+                description="A cell that is not a valid value of its field's type: fail (stop with "
+                "one line naming stream, field and record id) or null (load it as null, and count "
+                "them per field at the end)."),
+    th.Property("token_cache", th.BooleanType, default=True,
+                description="Keep the access token between runs in a file only this user can read "
+                "(under the user's cache directory), so repeated runs do not refresh it each time."),
     th.Property("window_lag", th.NumberType, default=30,
                 description="Seconds before Zoho's current time (its Date header) at which each "
                 "incremental window ends."),
@@ -164,6 +171,8 @@ class Settings:
     downloads_per_minute: int = 10
     download_ahead_mb: float = 1024.0
     window_lag: float = 30.0
+    token_cache: bool = True
+    on_invalid_value: str = "fail"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -218,6 +227,13 @@ class Settings:
                 return None
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 problems.append(f"{name}: must be an integer >= {minimum}")
+                return default
+            return value
+
+        def flag(name: str, default: bool) -> bool:
+            value = config.get(name, default)
+            if not isinstance(value, bool):
+                problems.append(f"{name}: must be true or false")
                 return default
             return value
 
@@ -281,6 +297,8 @@ class Settings:
             number("download_ahead_mb", 1024.0, 1.0),
             number("window_lag", 30.0, 0.0),
         )
+        token_cache = flag("token_cache", True)
+        on_invalid_value = choice("on_invalid_value", ("fail", "null"), "fail")
         if problems:
             raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
         assert client_id and client_secret and refresh_token
@@ -312,6 +330,8 @@ class Settings:
             downloads_per_minute=downloads_per_minute,
             download_ahead_mb=timings[4],
             window_lag=timings[5],
+            token_cache=token_cache,
+            on_invalid_value=on_invalid_value,
         )
 
 

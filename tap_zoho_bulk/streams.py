@@ -10,8 +10,13 @@ arrive unsorted and nothing earlier is safe.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import logging
+import sys
+import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,11 +25,11 @@ from singer_sdk.helpers.conform import TypeConformanceLevel
 from typing_extensions import override
 
 from tap_zoho_bulk.engine import ExportEngine, Page, StreamExport
-from tap_zoho_bulk.errors import DataError
-from tap_zoho_bulk.export import open_export
+from tap_zoho_bulk.errors import DataError, ZohoError
+from tap_zoho_bulk.export import ExportFormatError, open_export
 from tap_zoho_bulk.model import Checkpoint, StreamDefinition, Window
 from tap_zoho_bulk.products.base import BulkProduct
-from tap_zoho_bulk.schema import RowConverter, format_instant, json_type
+from tap_zoho_bulk.schema import InvalidValue, RowConverter, format_instant, json_type
 from tap_zoho_bulk.settings import StreamOptions
 
 if TYPE_CHECKING:
@@ -32,6 +37,7 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 EXPORT_STATE_KEY = "export"  # the checkpoint's key in the stream's state
+UNREADABLE = (ExportFormatError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError, csv.Error)
 
 
 class BulkReadStream(Stream):
@@ -52,9 +58,12 @@ class BulkReadStream(Stream):
         engine: Callable[[], ExportEngine],
         sync_end: Callable[[], dt.datetime],
         start_date: dt.datetime | None = None,
+        null_invalid: bool = False,
         on_synced: Callable[[str], None] = lambda _name: None,
     ) -> None:
         self.definition = definition
+        self.null_invalid = null_invalid
+        self.nulled: Counter[str] = Counter()  # invalid values made null, per field
         self.start_date = start_date
         self.product = product
         self.options = options
@@ -64,6 +73,7 @@ class BulkReadStream(Stream):
         self._renames: dict[str, str] = {}  # export column → record key, learnt from the metadata
         self._ahead: dt.datetime | None = None  # a start (start_date) past the window end
         super().__init__(tap, schema=definition.schema, name=definition.name)
+        self.logger.addFilter(_one_line_per_failure)
         self.primary_keys = [definition.primary_key]
         self.replication_key = definition.replication_key
 
@@ -131,15 +141,24 @@ class BulkReadStream(Stream):
         emitted = 0
         for page in self._engine().pages(self.name):
             if page.path is not None:
-                for record in self._records(page, selected, overrides):
-                    yield record
-                    emitted += 1
+                try:
+                    for record in self._records(page, selected, overrides):
+                        yield record
+                        emitted += 1
+                except UNREADABLE as exc:
+                    # Verified when downloaded, so only a file changed since gets here: one line.
+                    raise DataError(f"{self.name}: the result of job {page.job_id} could not be read "
+                                    f"({type(exc).__name__}); state was not advanced") from None
             finished = page.finished_window
             self._save_progress(page.checkpoint, finished.end if finished else None)
         if self._ahead is not None:
             # Nothing to read yet: the bookmark is the start (a future start_date), never earlier.
             self._save_progress(None, self._ahead)
         LOGGER.info("%s: %d records exported", self.name, emitted)
+        if self.nulled:
+            LOGGER.warning("%s: on_invalid_value is null: %d invalid values were loaded as null (%s)",
+                           self.name, sum(self.nulled.values()),
+                           ", ".join(f"{field} {count}" for field, count in sorted(self.nulled.items())))
         self._on_synced(self.name)
 
     def _records(
@@ -147,12 +166,20 @@ class BulkReadStream(Stream):
     ) -> Iterable[dict[str, Any]]:
         assert page.path is not None
         with open_export(page.path, primary_key=self.definition.primary_key) as (header, rows):
+            if header and self.definition.primary_key not in header:
+                raise DataError(
+                    f"{self.name}: the export of {self.definition.target} has no "
+                    f"{self.definition.primary_key} column, which identifies its records; show it in "
+                    "the report (Creator: the report's columns); state was not advanced"
+                )
             header = [self._renames.get(column, column) for column in header]
             unknown = [column for column in header if column not in self.schema["properties"]]
             if unknown:
                 header, added = self._adopt_columns(header, unknown)
                 selected.extend(added)
-            convert = RowConverter(self.schema, header, selected, overrides=overrides)
+            convert = RowConverter(self.schema, header, selected, overrides=overrides,
+                                   null_invalid=self.null_invalid, nulled=self.nulled)
+            key = header.index(self.definition.primary_key) if self.definition.primary_key in header else None
             if convert.missing:
                 log = LOGGER.info if self.product.partial_exports else LOGGER.warning
                 log(
@@ -164,8 +191,12 @@ class BulkReadStream(Stream):
                     continue
                 try:
                     yield convert(row)
-                except ValueError as exc:
-                    raise DataError(f"{self.name}: {exc}; state was not advanced") from None
+                except InvalidValue as invalid:
+                    record = f"record {row[key]}" if key is not None else "a record"
+                    raise DataError(
+                        f"{self.name}: {invalid} in {record} (job {page.job_id}); state was not "
+                        "advanced. Set on_invalid_value to null to load such values as null"
+                    ) from None
 
     def _save_progress(self, checkpoint: Checkpoint | None, window_end: dt.datetime | None) -> None:
         """STATE once a page has been emitted: the checkpoint of the next page, and the bookmark at
@@ -214,3 +245,10 @@ class BulkReadStream(Stream):
             self._write_schema_message()
         header = [self._renames.get(column, column) for column in header]
         return header, list(added)
+
+
+def _one_line_per_failure(record: logging.LogRecord) -> bool:
+    """Drop the SDK's own "An unhandled error occurred while syncing" for a failure the tap
+    reports itself in one line (the SDK logs it from within the `except` that re-raises it)."""
+    failure = sys.exc_info()[1]
+    return not (isinstance(failure, ZohoError) and str(record.msg).startswith("An unhandled error occurred"))

@@ -33,9 +33,11 @@ from tap_zoho_bulk.model import StreamDefinition
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
+from tap_zoho_bulk.retry import RetryPolicy
 from tap_zoho_bulk.serverclock import ServerClock
 from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, Settings, StreamOptions
 from tap_zoho_bulk.streams import BulkReadStream
+from tap_zoho_bulk.tokencache import TokenCache, default_directory
 
 # Bulk jobs in flight at once per product unless max_concurrent_jobs says otherwise. Zoho documents
 # no limit on bulk read jobs in progress for CRM and Bigin; Creator creates 5 per user per minute.
@@ -87,21 +89,31 @@ class TapZohoBulk(Tap):
     @cached_property
     def zoho_auth(self) -> ZohoAuth:
         s = self._settings
+        cache = None
+        if s.token_cache:
+            cache = TokenCache(default_directory(), client_id=s.client_id,
+                               refresh_token=s.refresh_token, accounts_url=s.accounts_url)
         return ZohoAuth(
             accounts_url=s.accounts_url,
             client_id=s.client_id,
             client_secret=s.client_secret,
             refresh_token=s.refresh_token,
             session=self._session,
-            timeout=min(s.request_timeout, 120.0),
+            policy=self.retry_policy,
+            cache=cache,
             server_clock=self.server_clock,
         )
+
+    @cached_property
+    def retry_policy(self) -> RetryPolicy:
+        """The one retry policy of every call (API, downloads, token refresh)."""
+        return RetryPolicy(max_tries=self._settings.max_retries)
 
     @cached_property
     def zoho_client(self) -> ZohoClient:
         s = self._settings
         client = ZohoClient(
-            self.zoho_auth, self._session, timeout=s.request_timeout, max_tries=s.max_retries,
+            self.zoho_auth, self._session, timeout=s.request_timeout, policy=self.retry_policy,
             server_clock=self.server_clock,
         )
         if s.api_url:
@@ -119,7 +131,9 @@ class TapZohoBulk(Tap):
         `window_lag`, in whole seconds, so a machine whose clock runs ahead skips nothing."""
         clock = self.server_clock
         if clock.now() is None:
-            self.zoho_auth.token()  # the accounts server's answer carries a Date too
+            self.zoho_auth.token()  # a refresh's answer carries a Date too
+        if clock.now() is None:  # the token came from the cache: ask the accounts server the time
+            clock.probe(self._session, self._settings.accounts_url)
         now = clock.now()
         if now is None:
             self.logger.warning("Zoho sent no Date header: windows end at this machine's clock")
@@ -243,6 +257,7 @@ class TapZohoBulk(Tap):
             engine=lambda: self.export_engine,
             sync_end=lambda: self.sync_end,
             start_date=self._settings.start_date,
+            null_invalid=self._settings.on_invalid_value == "null",
             on_synced=self._stream_synced,
         )
 

@@ -54,6 +54,14 @@ class BulkProduct(Protocol):
         """The create-job call for the page / batch at `position`."""
         ...
 
+    def is_created(self, answer: Any) -> bool:
+        """Whether a create-job answer has the shape this API returns (a proxy page has not)."""
+        ...
+
+    def is_status(self, answer: Any) -> bool:
+        """Whether a job-status answer has the shape this API returns."""
+        ...
+
     def job_id(self, created: Any) -> str:
         """Job id from the create-job response."""
         ...

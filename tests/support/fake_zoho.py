@@ -73,6 +73,7 @@ class FakeZoho:
         self.fail_jobs: set[int] = set()  # ordinal numbers (1-based) of jobs that end in FAILURE
         self.stall_jobs: set[int] = set()
         self.gone_downloads = 0  # the next n downloads find the result gone
+        self.damaged_downloads = 0  # the next n downloads send a ZIP whose CSV has a row too wide
         self.on_first_completion: dict[str, Callable[[FakeZoho], None]] = {}
         self._tokens: dict[str, tuple[str, list[str], Any, int]] = {}
         self._created = 0
@@ -100,7 +101,13 @@ class FakeZoho:
         return path if path.startswith("http") else base_url.rstrip("/") + path
 
     def request_json(self, method: str, url: str, *, json: Any = None,
-                     params: dict[str, Any] | None = None) -> tuple[int, Any]:
+                     params: dict[str, Any] | None = None,
+                     expect: Callable[[Any], bool] | None = None) -> tuple[int, Any]:
+        status, body = self._answer(method, url, json, params)
+        assert expect is None or expect(body), (url, body)  # the caller's shape check knows Zoho's
+        return status, body
+
+    def _answer(self, method: str, url: str, json: Any, params: dict[str, Any] | None) -> tuple[int, Any]:
         path = urlsplit(url).path
         if method == "POST" and path.endswith("/read"):
             return 201, self._create(json["query"])
@@ -128,6 +135,9 @@ class FakeZoho:
         writer.writerow(["id", *job.fields])
         for row in job.rows:
             writer.writerow([row["id"], *(_cell(row.get(f)) for f in job.fields)])
+        if self.damaged_downloads:
+            self.damaged_downloads -= 1
+            writer.writerow(["1", "too", "many", "cells", "here"])
         with zipfile.ZipFile(dest, "w") as archive:
             archive.writestr(f"{job.id}.csv", buffer.getvalue())
         return dest.stat().st_size, {}

@@ -65,8 +65,11 @@ def _command(tmp_path: Path, config: dict[str, Any], catalog: dict | None, state
     return [*command, *args]  # last, as Meltano orders them (`--discover` is an eager option)
 
 
-def _environment(env: dict[str, str] | None) -> dict[str, str]:
+def _environment(tmp_path: Path, env: dict[str, str] | None) -> dict[str, str]:
+    """The test's environment: no TAP_ZOHO_BULK_* of the machine's, and the token cache in the
+    test's own directory (never the user's)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TAP_ZOHO_BULK_")}
+    environment["XDG_CACHE_HOME"] = str(tmp_path / "cache")
     environment.update(env or {})
     return environment
 
@@ -85,7 +88,7 @@ def run_tap(tmp_path: Path, config: dict[str, Any], *, catalog: dict | None = No
             env: dict[str, str] | None = None) -> TapRun:
     """`python -m tap_zoho_bulk --config … [--catalog …] [--state …]` as a child process."""
     command = _command(tmp_path, config, catalog, state, args)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=_environment(env),
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=_environment(tmp_path, env),
                           check=False)
     return _run(done.returncode, done.stdout, done.stderr, "--discover" in args)
 
@@ -98,7 +101,7 @@ def run_tap_until(tmp_path: Path, config: dict[str, Any], *, records: int, sig: 
     command = _command(tmp_path, config, None, state, ())
     stderr_path = tmp_path / "stderr.txt"
     with stderr_path.open("w") as stderr, subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=_environment(env)) as child:
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=_environment(tmp_path, env)) as child:
         assert child.stdout is not None
         lines, seen = [], 0
         for line in child.stdout:

@@ -164,10 +164,13 @@ def test_the_form_in_the_report_section_is_the_report_form():
     assert derive_form(p.metadata, "acme", "sales-benin", "Tous_les_Offres") == "Offre"
 
 
-def test_without_a_section_form_the_report_name_tells_it_or_nothing_does():
+def test_without_a_section_form_only_a_default_report_name_tells_the_form():
     sections = {"code": 3000, "sections": [section("Pilotage", (2, "Pipeline"), (2, "Toutes_les_Offres_2024"))]}
     p, client = metadata_product(sections)
-    assert derive_form(p.metadata, "acme", "sales-benin", "Toutes_les_Offres_2024") == "Offre"
+    assert derive_form(p.metadata, "acme", "sales-benin", "All_Offres") == "Offre"  # Creator's own name
+    assert derive_form(p.metadata, "acme", "sales-benin", "Client_Report") == "Client"
+    assert derive_form(p.metadata, "acme", "sales-benin", "Toutes_les_Offres_2024") is None  # no guessing
+    assert derive_form(p.metadata, "acme", "sales-benin", "Clientele") is None  # `Client` is not its form
     assert derive_form(p.metadata, "acme", "sales-benin", "Pipeline") is None
     assert client.asked.count("acme/sales-benin/forms") == 1  # metadata is read once per run
 

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 
 from tap_zoho_bulk.engine import ExportEngine, Limits, Page, StreamExport, poll_delay
-from tap_zoho_bulk.errors import JobFailedError, JobTimeoutError
+from tap_zoho_bulk.errors import DataError, JobFailedError, JobTimeoutError
 from tap_zoho_bulk.model import Checkpoint, Position, StreamDefinition, Window
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
 from tap_zoho_bulk.settings import StreamOptions
@@ -179,6 +179,22 @@ def test_a_result_that_is_gone_is_exported_again():
     ids, _ = drain(engine, "crm_leads")
     assert sorted(ids) == sorted(all_ids(zoho, "Leads"))
     assert len(zoho.jobs) == 2
+
+
+def test_a_damaged_result_is_downloaded_again_and_emitted_once():
+    _, zoho, engine = setup({"Leads": 20})
+    zoho.damaged_downloads = 1
+    ids, _ = drain(engine, "crm_leads")
+    assert sorted(ids) == sorted(all_ids(zoho, "Leads"))
+    (job,) = zoho.jobs.values()
+    assert len(job.downloaded_at) == 2
+
+
+def test_a_result_that_stays_damaged_fails_its_stream_naming_the_job():
+    _, zoho, engine = setup({"Leads": 20})
+    zoho.damaged_downloads = 100
+    with pytest.raises(DataError, match=r"crm_leads: the result of bulk job \d+ is not a valid export after 3"):
+        drain(engine, "crm_leads")
 
 
 def test_a_job_past_job_timeout_fails_its_stream_naming_the_job():

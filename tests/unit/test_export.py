@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from tap_zoho_bulk.export import ExportFormatError, open_export
+from tap_zoho_bulk.export import ExportFormatError, open_export, verify_export
 
 
 def make_zip(tmp_path, text, *, name="123.csv", encoding="utf-8"):
@@ -54,3 +54,55 @@ def test_not_a_zip_is_reported(tmp_path):
 def test_empty_member_yields_no_rows(tmp_path):
     header, rows = read(make_zip(tmp_path, ""))
     assert header == [] and rows == []
+
+
+# --- verified before any record is emitted ---------------------------------------------------------
+
+def test_a_good_export_passes_verification(tmp_path):
+    verify_export(make_zip(tmp_path, '\ufeffId,Name\r\n1,"a, ""b""\nc"\r\n2,\r\n'))
+
+
+def corrupt_crc(path):
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.infolist()[0]
+    start = info.header_offset + 30 + len(info.filename.encode())  # the local header, then the data
+    data[start + info.compress_size // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(("build", "reason"), [
+    (lambda tmp: corrupt_crc(make_zip(tmp, "id,Name\n" + "".join(f"{n},name {n}\n" for n in range(2000)))),
+     "damaged"),
+    (lambda tmp: make_zip(tmp, "id,Name\n1,caf\xe9\n", encoding="latin-1"), "not UTF-8"),
+    (lambda tmp: make_zip(tmp, "id,Name,Name\n1,a,b\n"), "names columns twice: Name"),
+    (lambda tmp: make_zip(tmp, "id,Name\n1,a,extra\n"), "row 2 of the CSV has 3 cells, its header 2"),
+    (lambda tmp: make_zip(tmp, "id,Name\n1\n"), "row 2 of the CSV has 1 cells"),
+])
+def test_a_broken_export_is_refused_without_quoting_its_data(tmp_path, build, reason):
+    with pytest.raises(ExportFormatError, match=reason) as info:
+        verify_export(build(tmp_path))
+    assert "caf" not in str(info.value) and "name 1" not in str(info.value)
+
+
+def test_a_zip_of_two_files_is_refused(tmp_path):
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("1.csv", "id\n1\n")
+        archive.writestr("2.csv", "id\n2\n")
+    with pytest.raises(ExportFormatError, match="holds 2 files"):
+        verify_export(path)
+
+
+def test_a_zip_bomb_is_refused_without_inflating_it(tmp_path):
+    path = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive, \
+            archive.open("bomb.csv", "w", force_zip64=True) as member:
+        member.write(b"id,Name\n")
+        zeros = b"0" * (1 << 20)
+        for _ in range(256):  # 256 MiB of one repeated byte: a few hundred KB zipped
+            member.write(zeros)
+    assert path.stat().st_size < 1 << 20
+    with pytest.raises(ExportFormatError, match="zip bomb"):
+        verify_export(path)

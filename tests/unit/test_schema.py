@@ -4,6 +4,7 @@ import pytest
 
 from tap_zoho_bulk.products.crm.field_types import crm_property, crm_schema
 from tap_zoho_bulk.schema import (
+    InvalidValue,
     RowConverter,
     format_instant,
     iso_to_utc,
@@ -109,11 +110,48 @@ def test_row_converter_reports_missing_columns_and_converts_only_selected_ones()
     assert convert(["1", "n", "s"]) == {"id": "1", "Name": "n"}
 
 
-def test_bad_value_names_the_field():
+def test_an_invalid_cell_names_the_field_and_never_its_text():
     schema = crm_schema("Leads", [{"api_name": "Count", "data_type": "integer"}])
     convert = RowConverter(schema, ["id", "Count"], ["id", "Count"])
-    with pytest.raises(ValueError, match="field 'Count' holds 'abc'"):
-        convert(["1", "abc"])
+    with pytest.raises(InvalidValue, match="field 'Count' is not a valid integer") as info:
+        convert(["1", "Jane Secret"])
+    assert "Jane" not in str(info.value)
+
+
+def test_with_null_invalid_an_invalid_cell_becomes_null_and_is_counted():
+    schema = crm_schema("Leads", [{"api_name": "Count", "data_type": "integer"},
+                                  {"api_name": "Amount", "data_type": "currency"}])
+    convert = RowConverter(schema, ["id", "Count", "Amount"], ["id", "Count", "Amount"], null_invalid=True)
+    assert convert(["1", "x", "nan"]) == {"id": "1", "Count": None, "Amount": None}
+    assert convert(["2", "3", "inf"]) == {"id": "2", "Count": 3, "Amount": None}
+    assert convert.nulled == {"Count": 1, "Amount": 2}
+
+
+@pytest.mark.parametrize("text", ["1,234", "1.234,50", "nan", "NaN", "inf", "-inf", "Infinity", "12abc",
+                                  "0x1F", "1_000", " 12", "", "+", ".", "1e", "١٢"])
+def test_numbers_are_only_what_zohos_csv_writes(text):
+    with pytest.raises(ValueError):
+        to_number(text)
+    with pytest.raises(ValueError):
+        to_int(text)
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("0", 0), ("-12", -12), ("+7", 7), ("1234.50", 1234.5), ("-0.5", -0.5), (".5", 0.5), ("5.", 5.0),
+    ("1.5E3", 1500.0), ("2e-2", 0.02), ("9007199254740993", 9007199254740993.0),
+])
+def test_numbers_as_zohos_csv_writes_them(text, number):
+    assert to_number(text) == number
+
+
+def test_integers_stay_exact_beyond_float_precision():
+    assert to_int("9007199254740993") == 9007199254740993
+    assert to_int("12.0") == 12 and to_int("1.2e1") == 12
+    with pytest.raises(ValueError):
+        to_int("12.5")
+    with pytest.raises(ValueError):
+        to_number("1e400")  # beyond a double: not read as infinity
+
 
 
 def test_format_instant_is_fixed_width_utc():

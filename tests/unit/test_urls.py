@@ -11,7 +11,7 @@ REPORT = "acme/sales-benin/Tous_les_Offres"
 
 
 def client(*bases):
-    c = ZohoClient(auth=None, session=requests.Session())
+    c = ZohoClient(auth=None, session=requests.Session())  # type: ignore[arg-type]
     for base in bases:
         c.trust(base)
     return c

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tap_zoho_bulk.schema import format_instant
 
-DEFAULT_DATE_FORMAT = "dd-MMM-yyyy"
 _JAVA_TO_STRPTIME = [("yyyy", "%Y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"), ("dd", "%d"),
                      ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"), ("yy", "%y"), ("a", "%p")]
 

@@ -22,12 +22,16 @@ from tap_zoho_bulk.schema import STRING
 LOGGER = logging.getLogger("tap-zoho-bulk")
 
 
+def default_report_names(form: str) -> set[str]:
+    """The link names Creator gives the report it creates with a form (`All_Orders` for `Order`)."""
+    return {f"All_{form}s", f"All_{form}", f"{form}_Report"}
+
+
 def derive_form(meta: CreatorMetadata, owner: str, app: str, report: str) -> str | None:
-    """The form behind a report, in this order:
+    """The form behind a report, in this order, never by a resemblance of names:
 
     1. the only form in the menu section that lists the report (Get Sections);
-    2. the one form whose link name the report's name contains (`All_Orders` → `Order`,
-       `Tous_les_Offres` → `Offre`; `Offres_par_Client` names two forms: no guess);
+    2. the form whose default report this is, by exact link name (`All_Orders` → `Order`);
     3. the application's only form.
 
     Otherwise None: the report's columns are typed from the form fields when the first export
@@ -37,9 +41,7 @@ def derive_form(meta: CreatorMetadata, owner: str, app: str, report: str) -> str
     in_section = [f for f in meta.section_forms(owner, app, report) if f in forms]
     if len(in_section) == 1:
         return in_section[0]
-    folded = report.lower()
-    candidates = in_section or forms
-    matches = [f for f in candidates if f.lower() in folded or f.lower().rstrip("s") in folded]
+    matches = [f for f in in_section or forms if report in default_report_names(f)]
     if len(matches) == 1:
         return matches[0]
     if len(forms) == 1:

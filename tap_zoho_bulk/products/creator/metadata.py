@@ -6,16 +6,24 @@ asked twice."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.errors import ApiError, ConfigError, Kind
-from tap_zoho_bulk.products.creator.dates import DEFAULT_DATE_FORMAT, AppFormat, java_to_strptime, java_zone
+from tap_zoho_bulk.products.creator.dates import AppFormat, java_to_strptime, java_zone
 from tap_zoho_bulk.products.creator.field_types import type_code
 from tap_zoho_bulk.products.creator.urls import CreatorUrls
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 FORM_COMPONENT = 1  # Get Sections component types: 1 form, 2 report, 3 page
+
+
+def _listing(key: str) -> Callable[[Any], bool]:
+    """A metadata answer: `{"code": 3000, key: [...]}`, or one of Creator's "none available"."""
+    def valid(answer: Any) -> bool:
+        return isinstance(answer, dict) and (isinstance(answer.get(key), list) or answer.get("code") != 3000)
+    return valid
 
 
 class CreatorMetadata:
@@ -35,13 +43,13 @@ class CreatorMetadata:
         self.date_format = date_format
         self._formats: dict[str, AppFormat] = {}
         self._applications: list[dict[str, Any]] | None = None
-        self._applications_problem = ""  # why an app's time zone is not known, for the error
+        self._applications_refused = ""  # why Get Applications could not be read, for the error
         self._form_names: dict[str, list[str]] = {}
         self._fields: dict[str, dict[str, dict[str, Any]]] = {}
 
     def get(self, path: str, key: str) -> list[dict[str, Any]]:
         """The list under `key` of one metadata call (empty for Creator's 3910/3920/3930)."""
-        _, body = self.client.request_json("GET", self.urls.meta(path))
+        _, body = self.client.request_json("GET", self.urls.meta(path), expect=_listing(key))
         value = (body or {}).get(key) if isinstance(body, dict) else None
         return value if isinstance(value, list) else []
 
@@ -102,12 +110,12 @@ class CreatorMetadata:
         """
         key = f"{owner}/{app}"
         if key not in self._formats:
-            meta = {} if self.time_zone and self.date_format else self._application(owner, app)
+            meta, problem = ({}, "") if self.time_zone and self.date_format else self._application(owner, app)
             zone_name = self.time_zone or meta.get("time_zone")
             if not zone_name:
                 raise ConfigError(
                     f"creator_time_zone: the time zone of Creator application {key} is unknown "
-                    f"({self._applications_problem or 'Get Applications gives none'}); add the "
+                    f"({problem or 'Get Applications gives none'}); add the "
                     "ZohoCreator.dashboard.READ scope to the token, or set creator_time_zone and "
                     "creator_date_format"
                 )
@@ -119,25 +127,29 @@ class CreatorMetadata:
                     f"creator_time_zone: {where} is {zone_name!r}, which is not a known time zone; "
                     "set creator_time_zone to the IANA name of the application's zone"
                 ) from None
-            pattern = self.date_format or meta.get("date_format") or DEFAULT_DATE_FORMAT
+            pattern = self.date_format or meta.get("date_format")
+            if not pattern:
+                raise ConfigError(
+                    f"creator_date_format: the date format of Creator application {key} is unknown "
+                    f"({problem or 'Get Applications gives none'}); set "
+                    "creator_date_format (e.g. dd-MMM-yyyy) to the application's date format"
+                )
             self._formats[key] = AppFormat(zone, java_to_strptime(pattern))
         return self._formats[key]
 
-    def _application(self, owner: str, app: str) -> dict[str, Any]:
+    def _application(self, owner: str, app: str) -> tuple[dict[str, Any], str]:
+        """The application's Get Applications entry, or {} and why there is none. Owner and app
+        must both match: another owner's app of the same name is another app."""
         if self._applications is None:
             try:
                 self._applications = self.get("applications", "applications")
             except ApiError as error:
                 if error.kind not in (Kind.ACCESS, Kind.NOT_FOUND):
                     raise
-                self._applications_problem = f"Get Applications answered {error.code}: {error.message}"
+                self._applications_refused = f"Get Applications answered {error.code}: {error.message}"
                 self._applications = []
         for meta in self._applications:
-            if meta.get("link_name") == app and meta.get("workspace_name", owner) in (owner, None):
-                return meta
-        for meta in self._applications:
-            if meta.get("link_name") == app:
-                return meta
-        if not self._applications_problem:
-            self._applications_problem = "Get Applications does not list it"
-        return {}
+            workspace = meta.get("workspace_name") or meta.get("created_by")
+            if meta.get("link_name") == app and workspace == owner:
+                return meta, ""
+        return {}, self._applications_refused or f"Get Applications lists no application {app} of {owner}"

@@ -32,10 +32,29 @@ LOGGER = logging.getLogger("tap-zoho-bulk")
 DEFAULT_REPLICATION_KEY = "Added_Time"
 
 
-def stream_name(report: str) -> str:
-    """`owner/app/report` → `creator_<app>_<report>`, lower case, `-` → `_`."""
-    _, app, name = report.split("/")
-    return re.sub(r"[^a-z0-9_]", "_", f"creator_{app}_{name}".lower().replace("-", "_"))
+def stream_name(report: str, *, with_owner: bool = False) -> str:
+    """`owner/app/report` → `creator_<app>_<report>` (`creator_<owner>_<app>_<report>` when two
+    owners share app and report names), lower case, `-` → `_`."""
+    owner, app, name = report.split("/")
+    parts = [owner, app, name] if with_owner else [app, name]
+    return re.sub(r"[^a-z0-9_]", "_", "_".join(["creator", *parts]).lower().replace("-", "_"))
+
+
+def stream_names(reports: Sequence[str]) -> dict[str, str]:
+    """A unique stream name per report; ConfigError when two reports cannot be told apart."""
+    plain = {report: stream_name(report) for report in dict.fromkeys(reports)}
+    clashing = {name for name in plain.values() if list(plain.values()).count(name) > 1}
+    names = {report: stream_name(report, with_owner=name in clashing) for report, name in plain.items()}
+    by_name: dict[str, list[str]] = {}
+    for report, name in names.items():
+        by_name.setdefault(name, []).append(report)
+    for name, same in by_name.items():
+        if len(same) > 1:
+            raise ConfigError(
+                f"creator_reports: {' and '.join(same)} would both be stream {name} (names differ only "
+                "by case or by - and _); keep one of them"
+            )
+    return names
 
 
 class CreatorProduct(BulkProduct):
@@ -75,18 +94,17 @@ class CreatorProduct(BulkProduct):
     @override
     def discover(self) -> list[StreamDefinition]:
         streams = []
-        for report in dict.fromkeys(self.reports):
+        for report, name in stream_names(self.reports).items():
             try:
-                streams.append(self._define(report))
+                streams.append(self._define(report, name))
             except ApiError as error:
                 if error.kind is not Kind.ACCESS:
                     raise
                 LOGGER.warning("Skipping Zoho Creator report %s: %s", report, error)
         return streams
 
-    def _define(self, report: str) -> StreamDefinition:
+    def _define(self, report: str, stream: str) -> StreamDefinition:
         owner, app, name = report.split("/")
-        stream = stream_name(report)
         options = self.stream_options.get(stream, StreamOptions())
         self.metadata.check_report(owner, app, name)
         self.metadata.app_format(owner, app)  # an unknown time zone stops discovery, before any job
@@ -133,6 +151,16 @@ class CreatorProduct(BulkProduct):
     @override
     def count_records(self, stream: StreamDefinition, window: Window) -> int | None:
         return None  # Creator has no record count API
+
+    @override
+    def is_created(self, answer: Any) -> bool:
+        details = answer.get("details") if isinstance(answer, dict) else None
+        return isinstance(details, dict) and bool(details.get("id"))
+
+    @override
+    def is_status(self, answer: Any) -> bool:
+        details = answer.get("details") if isinstance(answer, dict) else None
+        return isinstance(details, dict) and bool(details.get("status"))
 
     @override
     def job_id(self, created: Any) -> str:

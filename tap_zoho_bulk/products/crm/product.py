@@ -149,7 +149,10 @@ class CrmProduct(BulkProduct):
         for index, version in enumerate(versions):
             url = f"{self.base_url}/{self.name}/{version}/settings/{resource}"
             try:
-                _, body = self.client.request_json("GET", url, params=params or None)
+                _, body = self.client.request_json(
+                    "GET", url, params=params or None,
+                    expect=lambda answer: isinstance(answer, dict) and isinstance(answer.get(key), list),
+                )
             except ApiError as error:
                 if error.kind is Kind.NOT_FOUND and index + 1 < len(versions):
                     continue
@@ -243,7 +246,10 @@ class CrmProduct(BulkProduct):
         criteria = f"({'and'.join(leaves)})" if len(leaves) > 1 else leaves[0]
         url = f"{self.base_url}/{self.name}/{version}/{stream.target}/actions/count"
         try:
-            _, body = self.client.request_json("GET", url, params={"criteria": criteria})
+            _, body = self.client.request_json(
+                "GET", url, params={"criteria": criteria},
+                expect=lambda answer: isinstance(answer, dict) and "count" in answer,
+            )
         except ApiError as error:
             if error.kind in (Kind.RETRY, Kind.REAUTH, Kind.DAILY_LIMIT):
                 raise
@@ -256,6 +262,20 @@ class CrmProduct(BulkProduct):
             self.counts = False
             return None
         return count
+
+    @override
+    def is_created(self, answer: Any) -> bool:
+        try:
+            self.job_id(answer)
+        except ApiError:
+            return False
+        return True
+
+    @override
+    def is_status(self, answer: Any) -> bool:
+        entries = answer.get("data") if isinstance(answer, dict) else None
+        return bool(entries) and isinstance(entries, list) and isinstance(entries[0], dict) \
+            and bool(entries[0].get("state"))
 
     @override
     def job_id(self, created: Any) -> str:
