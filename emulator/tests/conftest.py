@@ -32,13 +32,15 @@ def client(emu: ZohoEmulator) -> Client:
 
 @pytest.fixture
 def make_emulator() -> Iterator[Callable[..., ZohoEmulator]]:
-    """Factory for private emulators (own options / own data), stopped afterwards."""
+    """Factory for private emulators (own options / own data, or a given ``dataset``), stopped afterwards."""
     started: list[ZohoEmulator] = []
 
-    def make(records_per_module: int = 30, seed: int = 3, **options: Any) -> ZohoEmulator:
+    def make(
+        records_per_module: int = 30, seed: int = 3, dataset: Dataset | None = None, **options: Any
+    ) -> ZohoEmulator:
         emulator = ZohoEmulator(
             EmulatorOptions.fast(**options),
-            Dataset.generate(seed=seed, records_per_module=records_per_module),
+            dataset or Dataset.generate(seed=seed, records_per_module=records_per_module),
         ).start()
         started.append(emulator)
         return emulator

@@ -51,9 +51,10 @@ def test_reports_apps_and_columns(dataset):
 
 def test_field_metadata_uses_creator_type_codes(dataset):
     fields = dataset.fields("creator", f"{BENIN}/Offre")
-    assert all(
-        set(f) == {"link_name", "display_name", "type", "unique", "max_char", "mandatory"} for f in fields
-    )
+    base = {"link_name", "display_name", "type", "unique", "max_char", "mandatory"}
+    # drop-down, radio, multi-select and checkbox fields (not lookups) also list their choices
+    assert all(set(f) == base | ({"choices"} if f["type"] in (12, 13, 14, 15) and f["link_name"] != "Client"
+                                 else set()) for f in fields)
     codes = {f["type"] for f in fields + dataset.fields("creator", f"{BENIN}/Client")}
     assert {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 29} <= codes
     lookup = next(f for f in fields if f["link_name"] == "Client")

@@ -75,6 +75,7 @@ class Dataset:
         self._live_rng = random.Random(f"{seed}:live")
         self.clock = ZohoClock()  # "now" of records stamped now; the emulator serving it sets its own
         self.creator = CreatorWorkspace("acme", self._lock, seed, self.clock)  # empty until generate()
+        self._creator_others: dict[str, CreatorWorkspace] = {}  # generate(creator_other_owners=)
 
     # ------------------------------------------------------------ generation
     @classmethod
@@ -88,6 +89,7 @@ class Dataset:
         end: dt.datetime | None = None,
         creator_owner: str = "acme",
         creator_apps: Iterable[Mapping[str, Any] | AppSpec] | None = None,
+        creator_other_owners: Iterable[str] = (),
     ) -> Dataset:
         """Build the CRM and Bigin orgs and the Creator workspace; same arguments give the same data.
 
@@ -102,6 +104,9 @@ class Dataset:
         sales-burkina), e.g. ``[{"link_name": "sales-india", "application_name": "Ventes
         Inde", "time_zone": "Asia/Kolkata", "date_format": "MM-dd-yyyy"}]``; every app gets
         the same forms and reports. ``creator_owner`` is the workspace (account owner) name.
+        ``creator_other_owners`` adds more workspaces, each holding the same applications (same
+        link names, reports and forms) with records of their own (other IDs and values), as when
+        apps of other workspaces are shared with the user: Get Applications lists them all.
         """
         dataset = cls(seed, timezone)
         end_local = (end or DEFAULT_END).astimezone(dataset.tz)
@@ -115,22 +120,32 @@ class Dataset:
                     return counts[key]
             return records_per_module
 
-        dataset.creator = CreatorWorkspace.build(
-            seed=seed,
-            owner=creator_owner,
-            apps=app_specs(creator_apps, DEFAULT_APPS),
-            end=end or DEFAULT_END,
-            count=creator_count,
-            lock=dataset._lock,
-            clock=dataset.clock,
-        )
+        specs = app_specs(creator_apps, DEFAULT_APPS)
+        owners = list(dict.fromkeys([creator_owner, *creator_other_owners]))
+        for position, owner in enumerate(owners):
+            workspace = CreatorWorkspace.build(
+                seed=seed,
+                owner=owner,
+                apps=specs,
+                end=end or DEFAULT_END,
+                count=creator_count,
+                lock=dataset._lock,
+                clock=dataset.clock,
+                first_index=position * len(specs),
+                scope=f":{owner}" if position else "",
+            )
+            if position:
+                dataset._creator_others[owner] = workspace
+            else:
+                dataset.creator = workspace
         return dataset
 
     def use_clock(self, clock: ZohoClock) -> None:
         """Stamp "now" by ``clock`` from here on (ZohoEmulator passes its clock_offset clock)."""
         with self._lock:
             self.clock = clock
-            self.creator.use_clock(clock)
+            for workspace in self.creator_workspaces():
+                workspace.use_clock(clock)
 
     def _next_id(self, product: str, step: int = 1) -> str:
         self._counters[product] += step
@@ -288,10 +303,11 @@ class Dataset:
         """Field metadata dicts exactly as served by /settings/fields (copies).
 
         For ``"creator"``, ``module`` is ``"owner/app/form"`` and the dicts are Creator's
-        Get Fields entries ``{unique, max_char, display_name, link_name, type, mandatory}``.
+        Get Fields entries ``{unique, max_char, display_name, link_name, type, mandatory}``, plus
+        ``choices`` (``{display_value, id}`` objects) for drop-down, radio, multi-select, checkbox.
         """
         if product == CREATOR:
-            return self.creator.fields(module)
+            return self._workspace(module).fields(module)
         return copy.deepcopy(self._module(product, module).fields)
 
     def field_spec(self, product: str, module: str, api_name: str) -> FieldSpec | None:
@@ -312,7 +328,7 @@ class Dataset:
         has exactly the report's columns as keys.
         """
         if product == CREATOR:
-            return self.creator.records(module)
+            return self._workspace(module).records(module)
         with self._lock:
             return copy.deepcopy(self._module(product, module).records)
 
@@ -333,17 +349,32 @@ class Dataset:
         return ORG_PREFIX[product]
 
     # ------------------------------------------------------------ Creator
+    def creator_workspaces(self) -> list[CreatorWorkspace]:
+        """Every Creator workspace, the primary one (``creator``) first."""
+        return [self.creator, *self._creator_others.values()]
+
+    def creator_workspace(self, owner: str) -> CreatorWorkspace:
+        """The workspace of an account owner (KeyError when unknown)."""
+        if owner == self.creator.owner:
+            return self.creator
+        if owner in self._creator_others:
+            return self._creator_others[owner]
+        raise KeyError(f"unknown Creator owner {owner!r}")
+
+    def _workspace(self, path: str) -> CreatorWorkspace:
+        return self.creator_workspace(path.split("/", 1)[0])
+
     def creator_reports(self) -> list[str]:
-        """Every Creator report as ``"owner/app/report"``."""
-        return self.creator.report_paths()
+        """Every Creator report as ``"owner/app/report"`` (every workspace)."""
+        return [path for workspace in self.creator_workspaces() for path in workspace.report_paths()]
 
     def creator_app(self, owner: str, app: str) -> dict[str, Any]:
         """The Get Applications entry of one Creator application (KeyError when unknown)."""
-        return self.creator.app(owner, app).metadata()
+        return self.creator_workspace(owner).app(owner, app).metadata()
 
     def creator_report(self, path: str) -> dict[str, Any]:
         """``{"form": <form link name>, "columns": [column names in CSV order]}`` of a report."""
-        _app, report = self.creator.report(path)
+        _app, report = self._workspace(path).report(path)
         return {"form": report.form, "columns": list(report.columns)}
 
     @contextmanager
@@ -373,7 +404,7 @@ class Dataset:
         form (Added_Time = Modified_Time = the stamp) and returned as the report shows them.
         """
         if product == CREATOR:
-            return self.creator.add_records(module, n, created_time)
+            return self._workspace(module).add_records(module, n, created_time)
         if created_time is not None and created_time.tzinfo is None:
             raise ValueError("created_time must be timezone-aware")
         with self._lock:
@@ -396,7 +427,7 @@ class Dataset:
         names (or Added_Time / Modified_Time / Added_User); returns the report's view.
         """
         if product == CREATOR:
-            return self.creator.update_record(module, record_id, **values)
+            return self._workspace(module).update_record(module, record_id, **values)
         with self._lock:
             state = self._module(product, module)
             record = state.by_id.get(record_id)

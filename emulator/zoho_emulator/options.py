@@ -7,7 +7,7 @@ tests shrink sizes and durations to stay fast.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 DEFAULT_SCOPES: tuple[str, ...] = (
@@ -31,7 +31,9 @@ class EmulatorOptions:
 
     Where Zoho's documentation is silent (result retention, what a page token stands for, the
     count API's scopes) the default is the most likely or the more pessimistic behaviour, and the
-    option switches to the other reading so a client can be tested against both.
+    option switches to the other reading so a client can be tested against both. Standing
+    hostility is set here (``invalid_numbers``, ``creator_field_choices``); answers that misbehave
+    for a number of requests are armed on ``ZohoEmulator.faults`` instead.
     """
 
     # --- listening socket -------------------------------------------------
@@ -49,7 +51,9 @@ class EmulatorOptions:
     max_active_tokens: int = 15  # per refresh token; the 16th evicts the oldest
     refresh_limit: int = 10  # refresh grants per refresh_window per refresh token
     refresh_window: float = 600.0
-    throttle_status: int = 400  # HTTP status of the "too many requests continuously" body
+    # HTTP status of the "too many requests continuously" body (one client documents 400, Zoho's
+    # Kaizen #43 says 200); faults.throttle_refreshes() forces that answer regardless of the count.
+    throttle_status: int = 400
 
     # --- organisation -----------------------------------------------------
     org_timezone: str = "Asia/Kolkata"
@@ -103,6 +107,12 @@ class EmulatorOptions:
     # more locks that user's downloads out for download_window seconds from that refusal.
     download_limit: int = 10
     download_window: float = 60.0
+    # Cells written as invalid numbers, to test a client's value parsing (both products). Keys name
+    # a column ("Amount"), a module's column ("Deals/Amount") or a product's ("crm/Deals/Amount";
+    # Creator modules are report paths: "acme/sales-benin/Tous_les_Offres/Montant"); the value is
+    # the text of every non-empty cell of it, or a tuple rotated over the rows, e.g.
+    # core.damage.INVALID_NUMBERS ("nan", "inf", "1.234,50", "12abc"). Empty cells stay empty.
+    invalid_numbers: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
 
     # --- Zoho Creator -----------------------------------------------------
     # Owner (workspace) of the generated Creator data when the emulator generates its own
@@ -116,6 +126,11 @@ class EmulatorOptions:
     # CSV header cells: field link names (as `fields` names them), or "display_name" as Creator's
     # report export labels columns (Zoho's download page does not say which one bulk read writes).
     creator_csv_header: str = "link_name"
+    # `choices` of drop-down, radio, multi-select and checkbox fields in Get Fields: "objects"
+    # [{"display_value", "id"}], "strings" ["…"], or "none" (key absent). Zoho's older field listing
+    # includes the choices of these types (https://www.zoho.com/creator/help/api/rest-api/rest-api-list-form-fields.html);
+    # the OAS schema of https://www.zoho.com/creator/help/api/v2.1/get-fields.html names no such key.
+    creator_field_choices: str = "objects"
     creator_create_limit: int = 5  # job creations per creator_create_window per refresh token (user)
     creator_create_window: float = 60.0
     creator_org_create_limit: int = 15  # … and for the whole org

@@ -154,8 +154,8 @@ class ZohoEmulator:
         opts = self.options
         self.clock = ZohoClock(opts.clock_offset)
         self.dataset.use_clock(self.clock)
-        self._tokens = TokenStore(opts)
-        self.faults = Faults(self._tokens.expire_all)
+        self.faults = Faults(lambda: self._tokens.expire_all())
+        self._tokens = TokenStore(opts, forced_throttle=self.faults.take_refresh_throttle)
         self._ctx = EmulatorContext(
             options=opts,
             dataset=self.dataset,
@@ -184,12 +184,15 @@ class ZohoEmulator:
         self._log_lock = threading.Lock()
         self._server: _HttpServer | None = None
         self._thread: threading.Thread | None = None
+        self._released = threading.Event()  # set by stop(): requests held by faults.hang() end
+        self._refusing: list[socket.socket] = []
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> ZohoEmulator:
         """Bind and serve in a daemon thread; returns self."""
         if self._server is not None:
             return self
+        self._released.clear()
         self._server = _HttpServer((self.options.host, self.options.port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -201,10 +204,15 @@ class ZohoEmulator:
         return self
 
     def stop(self) -> None:
-        """Stop serving, drop open connections and pending callbacks."""
+        """Stop serving, drop open connections (those held by faults.hang too), pending callbacks
+        and the ports of refused_url()."""
+        for held in self._refusing:
+            held.close()
+        self._refusing.clear()
         server, self._server = self._server, None
         if server is None:
             return
+        self._released.set()
         server.shutdown()
         with server.sockets_lock:
             for sock in list(server.open_sockets):
@@ -264,6 +272,18 @@ class ZohoEmulator:
                                                     "sales-burkina/Pipeline_Commercial"))]
         return self.tap_config(creator_reports=wanted, **overrides)
 
+    def refused_url(self) -> str:
+        """A base URL on which every connection is refused ("connection refused", e.g. an accounts
+        server that is down), e.g. ``tap_config(accounts_url=emulator.refused_url())``.
+
+        The port is bound but never listened on, and held until stop(), so no other process can
+        take it meanwhile and the refusal is certain (unlike a port merely believed free).
+        """
+        held = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        held.bind((self.options.host, 0))
+        self._refusing.append(held)
+        return f"http://{self.options.host}:{held.getsockname()[1]}"
+
     def add_refresh_token(self, token: str, scopes: list[str] | tuple[str, ...] | None = None) -> None:
         """Register another refresh token (another user, or narrower scopes)."""
         self._tokens.add_refresh_token(token, scopes)
@@ -298,6 +318,11 @@ class ZohoEmulator:
 
         if self.faults.take_reset(request.path):
             self._record(request, 0)
+            _drop(handler)
+            return
+        if self.faults.take_hang(request.method, request.path):
+            self._record(request, 0)
+            self._released.wait()  # hold the socket, unanswered, until stop()
             _drop(handler)
             return
         injection = self.faults.take_injection(request.method, request.path)

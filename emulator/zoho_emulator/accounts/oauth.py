@@ -53,9 +53,15 @@ class RefreshGrant:
 class TokenStore:
     """Issues and validates access tokens; thread-safe."""
 
-    def __init__(self, options: EmulatorOptions, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        options: EmulatorOptions,
+        clock: Callable[[], float] = time.time,
+        forced_throttle: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.options = options
         self._clock = clock
+        self._forced_throttle = forced_throttle  # faults.throttle_refreshes
         self._lock = threading.Lock()
         self._grants: dict[str, RefreshGrant] = {}
         self._tokens: dict[str, AccessToken] = {}
@@ -83,7 +89,7 @@ class TokenStore:
             grant = self._grants.get(params.get("refresh_token", ""))
             if grant is None:
                 return 200, {"error": "invalid_code"}
-            if not self._throttle.try_acquire(grant.token):
+            if self._forced_throttle() or not self._throttle.try_acquire(grant.token):
                 return opts.throttle_status, dict(THROTTLE_BODY)
             token = self._issue(grant)
             self.refresh_count += 1

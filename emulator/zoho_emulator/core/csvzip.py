@@ -46,22 +46,32 @@ def render_csv(
     line_terminator: str = "\r\n",
     bom: bool = False,
 ) -> bytes:
-    """RFC 4180 CSV (minimal quoting), UTF-8, optional BOM."""
+    """RFC 4180 CSV (minimal quoting), UTF-8, optional BOM.
+
+    Lone surrogates are written as the raw bytes they stand for (``surrogateescape``): that is how
+    a damaged cell (core.damage) carries a byte that is not UTF-8; generated data never has them.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator=line_terminator)
     writer.writerow(header)
     for row in rows:
         writer.writerow([format_value(value, tz, separator) for value in row])
     text = buffer.getvalue()
-    return (("\ufeff" if bom else "") + text).encode("utf-8")
+    return (("\ufeff" if bom else "") + text).encode("utf-8", "surrogateescape")
 
 
 def zip_single(member_name: str, data: bytes, when: dt.datetime | None = None) -> bytes:
     """A deflated ZIP holding one member (deterministic timestamp when given)."""
+    return zip_members([(member_name, data)], when)
+
+
+def zip_members(members: Sequence[tuple[str, bytes]], when: dt.datetime | None = None) -> bytes:
+    """A deflated ZIP holding these (name, data) members in order."""
     stamp = (when or dt.datetime(2020, 1, 1)).timetuple()[:6]
-    info = zipfile.ZipInfo(member_name, date_time=stamp)
-    info.compress_type = zipfile.ZIP_DEFLATED
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(info, data)
+        for name, data in members:
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, data)
     return buffer.getvalue()

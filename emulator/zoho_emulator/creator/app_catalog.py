@@ -10,6 +10,7 @@ appears in a result file, plus a report column no form field metadata describes
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,11 @@ MAX_CHAR = {
 SYSTEM_COLUMNS = ("ID", "Added_Time", "Modified_Time", "Added_User")
 SYSTEM_KINDS = {"ID": "id", "Added_Time": "datetime", "Modified_Time": "datetime", "Added_User": "text"}
 
+CHOICE_TYPES = (DROP_DOWN, RADIO, MULTI_SELECT, CHECKBOX)
+CHOICE_STYLES = ("objects", "strings", "none")  # EmulatorOptions.creator_field_choices
+# A choice that itself holds the ", " Creator joins multi-select choices with (AppSpec.separator_choice).
+SEPARATOR_CHOICE = "Fer, acier"
+
 FORM_TYPE = 1  # a regular (stateful) form; 2 = stateless (OAS example)
 LIST_REPORT, SPREADSHEET_REPORT = 1, 6  # 5 = map, 6 = spreadsheet (OAS example); 1 assumed = list
 
@@ -63,9 +69,10 @@ class CreatorField:
         """How values of this field are generated, compared and written."""
         return "id" if self.lookup else KIND_BY_TYPE[self.type]
 
-    def metadata(self) -> dict[str, Any]:
-        """The Get Fields entry (key order as Zoho's sample)."""
-        return {
+    def metadata(self, choices: str = "objects", prefix: str = "3838000") -> dict[str, Any]:
+        """The Get Fields entry (key order as Zoho's sample), with the ``choices`` of a drop-down,
+        radio, multi-select or checkbox field in the ``choices`` style (see CHOICE_STYLES)."""
+        entry: dict[str, Any] = {
             "unique": self.unique,
             "max_char": MAX_CHAR[self.type],
             "display_name": self.display_name,
@@ -73,6 +80,14 @@ class CreatorField:
             "type": self.type,
             "mandatory": self.mandatory,
         }
+        if self.type in CHOICE_TYPES and self.lookup is None and choices != "none":
+            objects = [{"display_value": o, "id": self.choice_id(o, prefix)} for o in self.options]
+            entry["choices"] = list(self.options) if choices == "strings" else objects
+        return entry
+
+    def choice_id(self, choice: str, id_prefix: str = "3838000") -> str:
+        """A stable 19-digit id of one choice (Creator ids are long numeric strings)."""
+        return f"{id_prefix}{zlib.crc32(f'{self.link_name}/{choice}'.encode()):012d}"
 
 
 @dataclass(frozen=True)
@@ -108,7 +123,16 @@ class CreatorReport:
 
 @dataclass(frozen=True)
 class AppSpec:
-    """An application: names, time zone and the date format its data is written in."""
+    """An application: names, time zone and the date format its data is written in, and the
+    awkward variants a client must survive (all off by default):
+
+    - ``separator_choice``: the Produits multi-select offers SEPARATOR_CHOICE ("Fer, acier"),
+      which holds the CSV's own ", " separator, and the first Offre record picks it;
+    - ``narrow_reports``: three more Offre reports, Offres_Sans_Ajout (no Added_Time),
+      Offres_Sans_Dates (neither Added_Time nor Modified_Time) and Offres_Sans_ID (no ID);
+    - ``omit_metadata``: Get Applications keys left out of the app's entry, e.g.
+      ("date_format", "time_zone"); its data is still written in ``date_format`` / ``time_zone``.
+    """
 
     link_name: str
     application_name: str
@@ -116,6 +140,9 @@ class AppSpec:
     date_format: str
     category: int = 1
     created: dt.datetime = dt.datetime(2021, 3, 14, 9, 12, 40)
+    separator_choice: bool = False
+    narrow_reports: bool = False
+    omit_metadata: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> AppSpec:
@@ -128,11 +155,14 @@ class AppSpec:
             date_format=str(raw.get("date_format", "dd-MMM-yyyy")),
             category=int(raw.get("category", 1)),
             created=raw.get("created", cls.created),
+            separator_choice=bool(raw.get("separator_choice", False)),
+            narrow_reports=bool(raw.get("narrow_reports", False)),
+            omit_metadata=tuple(raw.get("omit_metadata", ())),
         )
 
     def metadata(self, owner: str) -> dict[str, Any]:
-        """The Get Applications entry (key order as Zoho's sample)."""
-        return {
+        """The Get Applications entry (key order as Zoho's sample), less ``omit_metadata``."""
+        entry = {
             "application_name": self.application_name,
             "date_format": self.date_format,
             "creation_date": format_pattern(self.created, STAMP_PATTERN),
@@ -142,6 +172,7 @@ class AppSpec:
             "created_by": owner,
             "workspace_name": owner,
         }
+        return {key: value for key, value in entry.items() if key not in self.omit_metadata}
 
 
 DEFAULT_APPS = (
@@ -167,8 +198,10 @@ PIPELINE_FIELDS = ("Titre", "Client", "Client.Nom", "Statut", "Montant", "Date_O
 VILLES = ("Cotonou", "Porto-Novo", "Parakou", "Ouagadougou", "Bobo-Dioulasso", "Koudougou", "Abomey-Calavi")
 
 
-def forms() -> tuple[CreatorForm, ...]:
-    """The forms of every application (targets of lookups first)."""
+def forms(separator_choice: bool = False) -> tuple[CreatorForm, ...]:
+    """The forms of every application (targets of lookups first); ``separator_choice`` adds
+    SEPARATOR_CHOICE to the Produits choices."""
+    produits = (*PRODUITS, SEPARATOR_CHOICE) if separator_choice else PRODUITS
     client = CreatorForm(
         "Client", "Client",
         (
@@ -196,7 +229,7 @@ def forms() -> tuple[CreatorForm, ...]:
             F("Email", "E-mail", EMAIL),
             F("Statut", "Statut", DROP_DOWN, mandatory=True, options=STATUTS),
             F("Priorite", "Priorité", RADIO, options=("Haute", "Moyenne", "Basse")),
-            F("Produits", "Produits", MULTI_SELECT, options=PRODUITS),
+            F("Produits", "Produits", MULTI_SELECT, options=produits),
             F("Canaux", "Canaux de contact", CHECKBOX, options=CANAUX),
             F("Quantite", "Quantité", NUMBER),
             F("Prix_Unitaire", "Prix unitaire", DECIMAL),
@@ -215,10 +248,18 @@ def forms() -> tuple[CreatorForm, ...]:
     return (client, offre)
 
 
-def reports() -> tuple[CreatorReport, ...]:
-    """The reports of every application."""
+def reports(narrow: bool = False) -> tuple[CreatorReport, ...]:
+    """The reports of every application; ``narrow`` adds Offre reports that do not show some of
+    Creator's system columns (a report shows the columns its author picked)."""
     offre_fields = [f.link_name for f in forms()[1].fields if f.link_name != "Commentaire_Interne"]
     client_fields = [f.link_name for f in forms()[0].fields]
+    extra = (
+        CreatorReport("Offres_Sans_Ajout", "Offres sans date d'ajout", "Offre",
+                      ("ID", "Modified_Time", "Added_User", *offre_fields)),
+        CreatorReport("Offres_Sans_Dates", "Offres sans dates", "Offre", ("ID", "Added_User", *offre_fields)),
+        CreatorReport("Offres_Sans_ID", "Offres sans ID", "Offre",
+                      ("Added_Time", "Modified_Time", "Added_User", *offre_fields)),
+    ) if narrow else ()  # fmt: skip
     return (
         CreatorReport("Tous_les_Offres", "Tous les Offres", "Offre", (*SYSTEM_COLUMNS, *offre_fields)),
         CreatorReport("All_Clients", "All Clients", "Client", (*SYSTEM_COLUMNS, *client_fields)),
@@ -230,4 +271,5 @@ def reports() -> tuple[CreatorReport, ...]:
             type=SPREADSHEET_REPORT,
             section="Pilotage",
         ),
+        *extra,
     )

@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from zoho_emulator.context import EmulatorContext
 from zoho_emulator.core.csvzip import render_csv, zip_single
+from zoho_emulator.core.damage import damaged_file, spoil_cells, spoiled_columns
 from zoho_emulator.core.expiring import ExpiringHandles
 from zoho_emulator.core.javadate import STAMP_PATTERN, format_pattern
 from zoho_emulator.core.progress import Progress
@@ -55,6 +57,9 @@ FAMILY_BASES = (
 QUERY_KEYS = ("fields", "criteria", "max_records", "record_cursor")
 MAX_RECORDS_DEFAULT = 100_000
 MAX_RECORDS_MIN, MAX_RECORDS_MAX, MAX_RECORDS_STEP = 100_000, 200_000, 1000
+
+
+Rows = Sequence[Sequence[Any]]
 
 
 def method_error(request: Request) -> ErrorReply:
@@ -182,7 +187,7 @@ class CreatorBulkApi:
             try:
                 node = creatorcriteria.parse(
                     criteria,
-                    lambda name: app.resolve(report.form, name),
+                    lambda name: app.resolve_shown(report, name),
                     app.spec.date_format,
                     app.tz,
                 )
@@ -307,7 +312,13 @@ class CreatorBulkApi:
         if self.ctx.faults.take_result_expiry():
             job.progress.drop()
             raise invalid_url()  # what an unknown or expired job answers (see _job)
-        payload = self._zip(app, report, job)
+        broken = self.ctx.faults.take_broken_result("creator", job.path)
+        if broken is None:
+            payload = self._zip(app, report, job)
+        else:
+            header, rows = self._table(app, report, job)
+            member = f"{report.link_name}_{job.id}.csv"
+            payload = damaged_file(broken.kind, header, rows, member, self._render(app), broken.bomb_size)
         headers = [
             ("Content-Type", "application/zip"),
             ("Content-Disposition", f'attachment; filename="{job.id}.zip"'),
@@ -318,20 +329,31 @@ class CreatorBulkApi:
         job.progress.downloaded()
         return Response(200, payload, headers, truncate_at=truncate)
 
-    def _zip(self, app: CreatorApp, report: CreatorReport, job: CreatorJob) -> bytes:
+    def _table(self, app: CreatorApp, report: CreatorReport, job: CreatorJob) -> tuple[list[str], Rows]:
+        """Header and rows as the file shows them (display names, ``invalid_numbers`` applied)."""
         opts = self.ctx.options
+        header = job.header
+        rows: Rows = job.rows
+        if opts.invalid_numbers:
+            spoiled = spoiled_columns(opts.invalid_numbers, "creator", job.path, header)
+            rows = spoil_cells(rows, spoiled) if spoiled else rows
+        if opts.creator_csv_header == "display_name":
+            header = [_display_name(app, report, column) for column in header]
+        return header, rows
+
+    def _render(self, app: CreatorApp) -> Callable[[Any, Any], bytes]:
+        opts = self.ctx.options
+
+        def render(header: Any, rows: Any) -> bytes:
+            terminator = opts.csv_line_terminator
+            return render_csv(header, rows, tz=app.tz, line_terminator=terminator, bom=opts.csv_bom)
+
+        return render
+
+    def _zip(self, app: CreatorApp, report: CreatorReport, job: CreatorJob) -> bytes:
         with job.lock:
             if job.zip_cache is None:
-                header = job.header
-                if opts.creator_csv_header == "display_name":
-                    header = [_display_name(app, report, column) for column in header]
-                data = render_csv(
-                    header,
-                    job.rows,
-                    tz=app.tz,
-                    line_terminator=opts.csv_line_terminator,
-                    bom=opts.csv_bom,
-                )
+                data = self._render(app)(*self._table(app, report, job))
                 job.zip_cache = zip_single(f"{report.link_name}_{job.id}.csv", data)
             return job.zip_cache
 
@@ -363,7 +385,8 @@ def _query(raw: bytes) -> dict[str, Any]:
 
 
 def _columns(report: CreatorReport, fields: Any) -> tuple[str, ...]:
-    """Requested columns in request order (all report columns when omitted), ID first."""
+    """Requested columns in request order (all report columns when omitted), ID first when the
+    report shows it (a report that does not show ID writes no ID column)."""
     if fields is None or fields == []:
         names: list[str] = list(report.columns)
     elif isinstance(fields, list) and all(isinstance(name, str) for name in fields):
@@ -373,4 +396,6 @@ def _columns(report: CreatorReport, fields: Any) -> tuple[str, ...]:
         names = list(dict.fromkeys(fields))
     else:
         raise bad_body("fields must be an array of field link names.")
+    if "ID" not in report.columns:
+        return tuple(names)
     return ("ID", *(name for name in names if name != "ID"))

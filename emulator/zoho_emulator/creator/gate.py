@@ -22,7 +22,7 @@ from zoho_emulator.creator.replies import (
     no_report,
     scope_mismatch,
 )
-from zoho_emulator.creator.workspace import CreatorApp
+from zoho_emulator.creator.workspace import CreatorApp, CreatorWorkspace
 
 DAY = 86_400.0
 CREATE_SCOPE = "ZohoCreator.bulk.CREATE"
@@ -56,18 +56,19 @@ class CreatorGate:
             raise daily_limit()
         return token
 
-    def owner(self, request: Request) -> str:
-        """The owner of the URL, which must be the workspace's."""
+    def workspace(self, request: Request) -> CreatorWorkspace:
+        """The workspace of the URL's owner (one of the dataset's workspaces)."""
         owner = request.params["owner"]
-        if owner != self.ctx.dataset.creator.owner:
-            raise no_owner(owner)
-        return owner
+        try:
+            return self.ctx.dataset.creator_workspace(owner)
+        except KeyError:
+            raise no_owner(owner) from None
 
     def app(self, request: Request) -> CreatorApp:
         """The application of the URL (owner checked first)."""
-        self.owner(request)
+        workspace = self.workspace(request)
         name = request.params["app"]
-        app = self.ctx.dataset.creator.apps.get(name)
+        app = workspace.apps.get(name)
         if app is None:
             raise no_application(name)
         return app

@@ -12,7 +12,7 @@ from typing import Any
 
 from zoho_emulator.context import EmulatorContext
 from zoho_emulator.core.routing import Request, Response, Route
-from zoho_emulator.creator.app_catalog import FORM_TYPE
+from zoho_emulator.creator.app_catalog import CHOICE_STYLES, FORM_TYPE
 from zoho_emulator.creator.bulk_api import method_error
 from zoho_emulator.creator.gate import (
     APPLICATION_META_SCOPE,
@@ -46,6 +46,8 @@ class CreatorMetaApi:
     """Metadata endpoints of the Creator workspace."""
 
     def __init__(self, ctx: EmulatorContext, gate: CreatorGate) -> None:
+        if ctx.options.creator_field_choices not in CHOICE_STYLES:
+            raise ValueError(f"creator_field_choices must be one of {', '.join(CHOICE_STYLES)}")
         self.ctx = ctx
         self.gate = gate
 
@@ -70,11 +72,13 @@ class CreatorMetaApi:
         return rows
 
     def applications(self, request: Request) -> Response:
-        """All applications (or those of the workspace in the URL)."""
+        """All applications the user reaches, every workspace's (or those of the URL's workspace)."""
         self.gate.enter(request, APPLICATIONS_SCOPE)
         if "owner" in request.params:
-            self.gate.owner(request)
-        apps = self.ctx.dataset.creator.apps.values()
+            workspaces = [self.gate.workspace(request)]
+        else:
+            workspaces = self.ctx.dataset.creator_workspaces()
+        apps = [app for workspace in workspaces for app in workspace.apps.values()]
         return _ok("applications", [app.metadata() for app in apps])
 
     def _app_list(self, key: str, build: Lister) -> Callable[[Request], Response]:
@@ -122,5 +126,5 @@ class CreatorMetaApi:
     def fields(self, request: Request) -> Response:
         """Field metadata of one form."""
         self.gate.enter(request, FORM_META_SCOPE)
-        _app, form = self.gate.form(request)
-        return _ok("fields", [field.metadata() for field in form.fields])
+        app, form = self.gate.form(request)
+        return _ok("fields", app.field_metadata(form.link_name, self.ctx.options.creator_field_choices))

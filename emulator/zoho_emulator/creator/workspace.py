@@ -36,6 +36,7 @@ from zoho_emulator.creator.app_catalog import (
     PERCENT,
     RADIO,
     RICH_TEXT,
+    SEPARATOR_CHOICE,
     SINGLE_LINE,
     SYSTEM_KINDS,
     URL,
@@ -118,8 +119,8 @@ class CreatorApp:
         self.owner = owner
         self.clock = clock or ZohoClock()
         self.tz = ZoneInfo(spec.time_zone)
-        self.forms = {form.link_name: _FormState(form) for form in forms()}
-        self.reports = {report.link_name: report for report in reports()}
+        self.forms = {form.link_name: _FormState(form) for form in forms(spec.separator_choice)}
+        self.reports = {report.link_name: report for report in reports(spec.narrow_reports)}
         self.prefix = prefix
         self.counter = 12_345
 
@@ -160,6 +161,15 @@ class CreatorApp:
             return SYSTEM_KINDS[sub]
         target_field = target.field(sub)
         return target_field.kind if target_field else None
+
+    def resolve_shown(self, report: CreatorReport, name: str) -> str | None:
+        """Value kind of a column ``report`` shows; None for any other (criteria and ``fields``
+        name report columns, so a column the report hides is as unknown as a misspelt one)."""
+        return self.resolve(report.form, name) if name in report.columns else None
+
+    def field_metadata(self, form: str, choices: str = "objects") -> list[dict[str, Any]]:
+        """Get Fields entries of ``form`` (``choices`` style: app_catalog.CHOICE_STYLES)."""
+        return [field.metadata(choices, self.prefix) for field in self.forms[form].spec.fields]
 
     def value(self, form: str, record: Record, name: str) -> Any:
         """The canonical value of a column for a record (call under the data lock)."""
@@ -202,19 +212,26 @@ class CreatorWorkspace:
         count: Callable[[str, str], int],
         lock: threading.RLock,
         clock: ZohoClock | None = None,
+        first_index: int = 0,
+        scope: str = "",
     ) -> CreatorWorkspace:
-        """Generate every app's records; ``count(app, form)`` gives the record count of a form."""
+        """Generate every app's records; ``count(app, form)`` gives the record count of a form.
+
+        ``first_index`` offsets the apps' record ID prefixes and ``scope`` the random streams, so
+        a second workspace holding apps of the same link names gets its own IDs and values.
+        """
         workspace = cls(owner, lock, seed, clock)
-        for index, spec in enumerate(apps):
+        for offset, spec in enumerate(apps):
             if spec.link_name in workspace.apps:
                 raise ValueError(f"duplicate Creator application {spec.link_name!r}")
+            index = first_index + offset
             prefix = ID_PREFIXES[index % len(ID_PREFIXES)]
             prefix = f"{int(prefix) + index // len(ID_PREFIXES)}"
             app = CreatorApp(spec, owner, prefix, workspace.clock)
             workspace.apps[spec.link_name] = app
             local_end = end.astimezone(app.tz)
             for form in app.forms.values():
-                rng = random.Random(f"{seed}:creator:{spec.link_name}:{form.spec.link_name}")
+                rng = random.Random(f"{seed}:creator{scope}:{spec.link_name}:{form.spec.link_name}")
                 gen = ValueGenerator(rng, local_end - SPAN, local_end)
                 fresh = [
                     workspace._new_record(app, form, gen, None)
@@ -223,12 +240,14 @@ class CreatorWorkspace:
                 for field in form.spec.fields:
                     if field.long_text and fresh:
                         fresh[0][field.link_name] = gen.long_text(PHRASES)
+                    if SEPARATOR_CHOICE in field.options and fresh:
+                        fresh[0][field.link_name] = [SEPARATOR_CHOICE, field.options[0]]
                 _number(form, sorted(fresh, key=lambda r: r["Added_Time"]))
                 rng.shuffle(fresh)
                 for record in fresh:
                     form.add(record)
             for form in app.forms.values():
-                rng = random.Random(f"{seed}:creator:{spec.link_name}:{form.spec.link_name}:links")
+                rng = random.Random(f"{seed}:creator{scope}:{spec.link_name}:{form.spec.link_name}:links")
                 for record in form.records:
                     _link(app, form, record, rng)
         return workspace
@@ -284,13 +303,13 @@ class CreatorWorkspace:
             app, report = self.report(path)
             return [app.project(report, record) for record in app.forms[report.form].records]
 
-    def fields(self, path: str) -> list[dict[str, Any]]:
-        """Get Fields metadata of ``owner/app/form``."""
+    def fields(self, path: str, choices: str = "objects") -> list[dict[str, Any]]:
+        """Get Fields metadata of ``owner/app/form`` (``choices``: app_catalog.CHOICE_STYLES)."""
         owner, app_name, form = _split(path)
         app = self.app(owner, app_name)
         if form not in app.forms:
             raise KeyError(f"unknown Creator form {path}")
-        return [field.metadata() for field in app.forms[form].spec.fields]
+        return app.field_metadata(form, choices)
 
     # ------------------------------------------------------------ write API
     def add_records(self, path: str, n: int, created_time: dt.datetime | None = None) -> list[Record]:

@@ -14,6 +14,7 @@ from zoho_emulator.accounts.api_tokens import authenticate, bulk_scopes, module_
 from zoho_emulator.accounts.oauth import AccessToken
 from zoho_emulator.context import EmulatorContext
 from zoho_emulator.core.csvzip import render_csv, zip_single
+from zoho_emulator.core.damage import damaged_file, spoil_cells, spoiled_columns
 from zoho_emulator.core.progress import Progress
 from zoho_emulator.core.routing import Request, Response, Route
 from zoho_emulator.crm import criteria
@@ -284,7 +285,12 @@ class BulkReadApi:
         if ctx.faults.take_result_expiry():
             job.progress.drop()
             raise CrmErrorReply("RESOURCE_NOT_FOUND", {"resource": job.id})
-        payload = self._zip(job)
+        broken = ctx.faults.take_broken_result(self.product.key, job.module)
+        if broken is None:
+            payload = self._zip(job)
+        else:
+            header, rows = self._table(job)
+            payload = damaged_file(broken.kind, header, rows, f"{job.id}.csv", self._render, broken.bomb_size)
         disposition = (
             f"attachment; filename*=UTF-8''{job.id}.zip"
             if ctx.options.content_disposition == "rfc5987"
@@ -298,19 +304,27 @@ class BulkReadApi:
         job.progress.downloaded()
         return Response(200, payload, headers, truncate_at=truncate)
 
-    def _zip(self, job: Job) -> bytes:
+    def _table(self, job: Job) -> tuple[list[str], list[list[Any]]]:
+        """Header and rows as the file shows them (``invalid_numbers`` applied)."""
+        wanted = self.ctx.options.invalid_numbers
+        spoiled = spoiled_columns(wanted, self.product.key, job.module, job.header) if wanted else {}
+        return job.header, spoil_cells(job.rows, spoiled) if spoiled else job.rows
+
+    def _render(self, header: Any, rows: Any) -> bytes:
         opts = self.ctx.options
+        return render_csv(
+            header,
+            rows,
+            tz=self.ctx.tz,
+            separator=opts.multiselect_separator,
+            line_terminator=opts.csv_line_terminator,
+            bom=opts.csv_bom,
+        )
+
+    def _zip(self, job: Job) -> bytes:
         with job.lock:
             if job.zip_cache is None:
-                data = render_csv(
-                    job.header,
-                    job.rows,
-                    tz=self.ctx.tz,
-                    separator=opts.multiselect_separator,
-                    line_terminator=opts.csv_line_terminator,
-                    bom=opts.csv_bom,
-                )
-                job.zip_cache = zip_single(f"{job.id}.csv", data)
+                job.zip_cache = zip_single(f"{job.id}.csv", self._render(*self._table(job)))
             return job.zip_cache
 
 
