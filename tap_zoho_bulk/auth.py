@@ -28,7 +28,7 @@ LOGGER = logging.getLogger("tap-zoho-bulk")
 
 # Zoho's accounts server answers some failures (throttling) in a way worth waiting out.
 _THROTTLED = "Access Denied"
-ACCOUNTS_TIMEOUT = (10.0, 30.0)  # connect, read: the token endpoint answers at once or not at all
+ACCOUNTS_TIMEOUT = (10.0, 15.0)  # connect, read: the token endpoint answers at once or not at all
 
 
 class ZohoAuth:

@@ -428,6 +428,9 @@ class ExportEngine:
             except ApiError as error:
                 if self._drop_refused_field(stream, error):
                     continue
+                if window is not None and product.refuses_window(error, window):
+                    self._export_in_full(stream, window)
+                    return
                 if error.kind is Kind.FATAL and part.resumed \
                         and (part.position.page_token or part.position.record_cursor):
                     self._restart_window(stream, part, error)
@@ -451,6 +454,20 @@ class ExportEngine:
                        stream.name, field_name, error.code)
         stream.fields = [name for name in stream.fields if name != field_name]
         return True
+
+    def _export_in_full(self, stream: _Stream, window: Window) -> None:
+        """The report cannot be filtered on the window's key: this run exports it in full, as a
+        full-table stream (no bookmark moves, so nothing is skipped next time either)."""
+        LOGGER.warning(
+            "%s: Zoho refused to filter %s on %s (the report does not show it); exporting the "
+            "whole report. Show %s in the report, or set stream_options.%s.replication_key to a "
+            "datetime column it shows, for incremental syncs", stream.name,
+            stream.export.definition.target, window.key, window.key, stream.name,
+        )
+        with self._lock:
+            stream.windows = [None]
+            stream.parts[:] = [_Part(0, None, None)]
+            self._lock.notify_all()
 
     def _restart_window(self, stream: _Stream, part: _Part, error: ApiError) -> None:
         """A saved page token or record cursor Zoho no longer accepts: export the window again."""

@@ -149,6 +149,7 @@ class RowConverter:
         selected: Iterable[str],
         *,
         overrides: Mapping[str, Converter] | None = None,
+        field_overrides: Mapping[str, Converter] | None = None,
         null_invalid: bool = False,
         nulled: Counter[str] | None = None,
     ) -> None:
@@ -161,7 +162,7 @@ class RowConverter:
                 self.missing.append(name)
                 continue
             prop = properties[name]
-            convert = converter_for(prop, overrides or {})
+            convert = (field_overrides or {}).get(name) or converter_for(prop, overrides or {})
             self.plan.append((name, position[name], convert, prop.get("format") or json_type(prop)))
         self.null_invalid = null_invalid
         self.nulled: Counter[str] = Counter() if nulled is None else nulled

@@ -178,6 +178,7 @@ class BulkReadStream(Stream):
                 header, added = self._adopt_columns(header, unknown)
                 selected.extend(added)
             convert = RowConverter(self.schema, header, selected, overrides=overrides,
+                                   field_overrides=self._field_converters(selected),
                                    null_invalid=self.null_invalid, nulled=self.nulled)
             key = header.index(self.definition.primary_key) if self.definition.primary_key in header else None
             if convert.missing:
@@ -197,6 +198,11 @@ class BulkReadStream(Stream):
                         f"{self.name}: {invalid} in {record} (job {page.job_id}); state was not "
                         "advanced. Set on_invalid_value to null to load such values as null"
                     ) from None
+
+    def _field_converters(self, columns: list[str]) -> dict[str, Any]:
+        properties = self.schema["properties"]
+        return self.product.field_converters(
+            self.definition, {name: properties[name] for name in columns if name in properties})
 
     def _save_progress(self, checkpoint: Checkpoint | None, window_end: dt.datetime | None) -> None:
         """STATE once a page has been emitted: the checkpoint of the next page, and the bookmark at

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from tap_zoho_bulk.errors import ApiError
 from tap_zoho_bulk.model import JobRequest, JobStatus, Position, StreamDefinition, Window
 from tap_zoho_bulk.schema import Converter
 from tap_zoho_bulk.settings import StreamOptions
@@ -54,6 +55,11 @@ class BulkProduct(Protocol):
         """The create-job call for the page / batch at `position`."""
         ...
 
+    def refuses_window(self, error: ApiError, window: Window) -> bool:
+        """Whether Zoho refused a job because its report cannot be filtered on the window's key
+        (a Creator report that does not show Added_Time): the export then reads it in full."""
+        ...
+
     def is_created(self, answer: Any) -> bool:
         """Whether a create-job answer has the shape this API returns (a proxy page has not)."""
         ...
@@ -84,6 +90,13 @@ class BulkProduct(Protocol):
         """For each column an export has and the stream's schema lacks: the record key it goes
         under and its JSON schema (typed from the metadata where the product can). Every column
         gets an entry: unknown columns are kept, never dropped."""
+        ...
+
+    def field_converters(
+        self, stream: StreamDefinition, columns: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Converter]:
+        """Parsers of particular columns (name → JSON schema), ahead of the per-format ones
+        (Creator: a multi-select column split by its field's own choices)."""
         ...
 
     def value_converters(self, stream: StreamDefinition) -> dict[str, Converter]:

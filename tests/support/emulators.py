@@ -7,13 +7,25 @@ from typing import Any
 from zoho_emulator import Dataset, EmulatorOptions, ZohoEmulator
 
 
-def start_emulator(records_per_module: int = 60, seed: int = 7, **options: Any) -> ZohoEmulator:
+def start_emulator(records_per_module: int = 60, seed: int = 7, *, data: dict[str, Any] | None = None,
+                   **options: Any) -> ZohoEmulator:
     """A running emulator with fast jobs, small pages and the per-minute limits lifted
-    (`EmulatorOptions.fast`); `options` override any of them. The caller stops it."""
+    (`EmulatorOptions.fast`); `options` override any of them, `data` goes to `Dataset.generate`
+    (e.g. `creator_apps`). The caller stops it."""
     return ZohoEmulator(
         options=EmulatorOptions.fast(**options),
-        dataset=Dataset.generate(seed=seed, records_per_module=records_per_module),
+        dataset=Dataset.generate(seed=seed, records_per_module=records_per_module, **(data or {})),
     ).start()
+
+
+def creator_apps(**spec: Any) -> list[dict[str, Any]]:
+    """The emulator's two default Creator apps, with `spec` (an AppSpec option) set on both."""
+    return [
+        {"link_name": "sales-benin", "application_name": "Ventes Bénin", "time_zone": "Africa/Porto-Novo",
+         "date_format": "dd-MMM-yyyy", **spec},
+        {"link_name": "sales-burkina", "application_name": "Ventes Burkina",
+         "time_zone": "Africa/Ouagadougou", "date_format": "dd-MMM-yyyy", **spec},
+    ]
 
 
 def tap_config(emulator: ZohoEmulator, **overrides: Any) -> dict[str, Any]:

@@ -273,3 +273,26 @@ def test_no_reports_available_is_an_empty_list_and_a_clear_config_error():
     p = CreatorProduct("v2.1", client=client, reports=[], stream_options={}, base_url="https://creator.zoho.eu")
     with pytest.raises(ConfigError, match="creator_reports: application acme/sales-benin has no report 'R'; it has: no reports"):
         p.metadata.check_report("acme", "sales-benin", "R")
+
+
+def test_a_multi_select_cell_is_split_into_the_fields_own_choices():
+    from tap_zoho_bulk.products.creator.field_types import field_choices, split_with_choices
+
+    choices = field_choices({"choices": [{"display_value": "Fer, acier", "id": "1"},
+                                         {"display_value": "Bois", "id": "2"}, "Ciment"]})
+    assert choices == {"Fer, acier", "Bois", "Ciment"}
+    assert split_with_choices("Fer, acier, Bois", choices) == ["Fer, acier", "Bois"]
+    assert split_with_choices("Fer, acier", choices) == ["Fer, acier"]
+    assert split_with_choices("Bois;Ciment", choices) == ["Bois", "Ciment"]
+    assert split_with_choices("Bois, Inconnu", choices) == ["Bois", "Inconnu"]  # a choice since removed
+
+
+def test_stream_names_carry_the_owner_only_when_two_owners_share_them_and_clashes_are_refused():
+    from tap_zoho_bulk.errors import ConfigError
+    from tap_zoho_bulk.products.creator import stream_names
+
+    names = stream_names(["acme/sales/Orders", "zylker/sales/Orders", "acme/hr/Staff"])
+    assert names == {"acme/sales/Orders": "creator_acme_sales_orders",
+                     "zylker/sales/Orders": "creator_zylker_sales_orders", "acme/hr/Staff": "creator_hr_staff"}
+    with pytest.raises(ConfigError, match="acme/sales-x/R and acme/sales_x/R would both be stream"):
+        stream_names(["acme/sales-x/R", "acme/sales_x/R"])

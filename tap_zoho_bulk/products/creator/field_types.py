@@ -49,7 +49,49 @@ def creator_property(field: Mapping[str, Any]) -> dict[str, Any]:
     return dict(CREATOR_TYPES.get(type_code(field.get("type")), STRING))
 
 
+CHOICE_FIELDS = frozenset({12, 13, 14, 15})  # drop-down, radio, multi select, checkbox
+_SEPARATORS = (", ", "; ", ",", ";")
+
+
 def split_choices(text: str) -> list[str]:
     """Creator joins the choices of a multi-select / checkbox cell with `;` or with `,`."""
     separator = ";" if ";" in text else ","
     return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def field_choices(field: Mapping[str, Any]) -> frozenset[str]:
+    """The choices Get Fields lists for a field (`{"display_value": …}` objects or strings)."""
+    values = []
+    for choice in field.get("choices") or ():
+        value = choice.get("display_value") if isinstance(choice, Mapping) else choice
+        if isinstance(value, str) and value:
+            values.append(value)
+    return frozenset(values)
+
+
+def split_with_choices(text: str, choices: frozenset[str]) -> list[str]:
+    """A multi-select cell split into the field's own choices, so that a choice holding the
+    separator (`Fer, acier`) stays one: the split into known choices with the fewest items.
+    A cell holding a choice the metadata does not list is split as `split_choices` does."""
+    if text in choices:
+        return [text]
+    for separator in _SEPARATORS:
+        parts = text.split(separator)
+        if len(parts) > 1:
+            found = _fewest_choices(parts, separator, choices)
+            if found is not None:
+                return found
+    return split_choices(text)
+
+
+def _fewest_choices(parts: list[str], separator: str, choices: frozenset[str]) -> list[str] | None:
+    best: list[list[str] | None] = [[]] + [None] * len(parts)  # best[i]: parts[:i] as choices
+    for end in range(1, len(parts) + 1):
+        for start in range(end):
+            head = best[start]
+            candidate = separator.join(parts[start:end])
+            if head is not None and candidate in choices:
+                current = best[end]
+                if current is None or len(head) + 1 < len(current):
+                    best[end] = [*head, candidate]
+    return best[-1]

@@ -9,6 +9,7 @@ the record cursor alone; dates are written in the application's date format and 
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Mapping, Sequence
@@ -21,11 +22,17 @@ from tap_zoho_bulk.errors import ApiError, ConfigError, Kind
 from tap_zoho_bulk.model import JobRequest, JobStatus, Position, StreamDefinition, Window
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import job_shapes
-from tap_zoho_bulk.products.creator.field_types import SYSTEM_COLUMNS, creator_property, split_choices
+from tap_zoho_bulk.products.creator.field_types import (
+    SYSTEM_COLUMNS,
+    creator_property,
+    field_choices,
+    split_choices,
+    split_with_choices,
+)
 from tap_zoho_bulk.products.creator.forms import column_schemas, derive_form
 from tap_zoho_bulk.products.creator.metadata import CreatorMetadata
 from tap_zoho_bulk.products.creator.urls import CreatorUrls
-from tap_zoho_bulk.schema import Converter
+from tap_zoho_bulk.schema import Converter, json_type
 from tap_zoho_bulk.settings import StreamOptions
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
@@ -153,6 +160,11 @@ class CreatorProduct(BulkProduct):
         return None  # Creator has no record count API
 
     @override
+    def refuses_window(self, error: ApiError, window: Window) -> bool:
+        # Creator filters on the report's columns: 3020 naming the key means the report hides it.
+        return error.code == "3020" and f"'{window.key}'" in error.message
+
+    @override
     def is_created(self, answer: Any) -> bool:
         details = answer.get("details") if isinstance(answer, dict) else None
         return isinstance(details, dict) and bool(details.get("id"))
@@ -177,6 +189,27 @@ class CreatorProduct(BulkProduct):
     @override
     def next_position(self, status: JobStatus, headers: Mapping[str, str]) -> Position | None:
         return job_shapes.next_position(status, headers)
+
+    @override
+    def field_converters(
+        self, stream: StreamDefinition, columns: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Converter]:
+        """Multi-select and checkbox columns split by their field's choices (Get Fields), the
+        stream's form first: `Fer, acier` is one choice, not two."""
+        lists = [name for name, prop in columns.items() if json_type(prop) == "array"]
+        if not lists:
+            return {}
+        owner, app, _ = stream.target.split("/")
+        form = self.stream_options.get(stream.name, StreamOptions()).form
+        forms = [*([form] if form else []), *self.metadata.forms(owner, app)]
+        converters: dict[str, Converter] = {}
+        for column in lists:
+            for name in forms:
+                choices = field_choices(self.metadata.form_fields(owner, app, name).get(column) or {})
+                if choices:
+                    converters[column] = functools.partial(split_with_choices, choices=choices)
+                    break
+        return converters
 
     @override
     def value_converters(self, stream: StreamDefinition) -> dict[str, Converter]:

@@ -19,7 +19,7 @@ from tap_zoho_bulk.model import JobRequest, JobState, JobStatus, Position, Strea
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.crm.field_types import crm_schema
 from tap_zoho_bulk.products.crm.shapes import SKIPPED_GENERATED_TYPES, Family
-from tap_zoho_bulk.schema import STRING
+from tap_zoho_bulk.schema import STRING, Converter
 from tap_zoho_bulk.settings import StreamOptions
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
@@ -264,6 +264,10 @@ class CrmProduct(BulkProduct):
         return count
 
     @override
+    def refuses_window(self, error: ApiError, window: Window) -> bool:
+        return False  # a module's fields are all there to filter on
+
+    @override
     def is_created(self, answer: Any) -> bool:
         try:
             self.job_id(answer)
@@ -338,6 +342,12 @@ class CrmProduct(BulkProduct):
     ) -> dict[str, tuple[str, dict[str, Any]]]:
         # The CSV holds the requested fields; anything else is new to the metadata: a string.
         return {column: (column, dict(STRING)) for column in columns}
+
+    @override
+    def field_converters(
+        self, stream: StreamDefinition, columns: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Converter]:
+        return {}
 
     @override
     def value_converters(self, stream: StreamDefinition) -> dict[str, Any]:
