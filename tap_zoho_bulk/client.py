@@ -36,6 +36,7 @@ LOGGER = logging.getLogger("tap-zoho-bulk")
 USER_AGENT = f"tap-zoho-bulk/{__version__}"
 CONNECT_TIMEOUT = 10.0  # seconds to open a connection: a host that takes longer is unreachable
 JSON_READ_TIMEOUT = 120.0  # an API call answers in seconds; only downloads stream for long
+DOWNLOAD_LOCKOUT = 61.0  # seconds Zoho refuses every download after a 429 on one
 _CHUNK = 1 << 20
 T = TypeVar("T")
 
@@ -152,6 +153,11 @@ class ZohoClient:
                     if error.kind is Kind.NOT_FOUND or error.code == CREATOR_RESULT_GONE:
                         error.kind = Kind.GONE  # the result expired: the job must be created again
                     error.retry_after = retry_after(response.headers)
+                    if error.retry_after is None and error.code == "TOO_MANY_REQUESTS":
+                        # "the download request will be processed only after one minute"
+                        # (https://www.zoho.com/crm/developer/docs/api/v8/bulk-read/download-result.html):
+                        # an earlier retry meets the lockout again. Another run may have used the ten.
+                        error.retry_after = DOWNLOAD_LOCKOUT
                     raise error
                 # Content-Length counts the bytes on the wire: comparable with what was written
                 # only when the body was not content-encoded.

@@ -191,3 +191,13 @@ def test_the_cache_file_is_private_and_holds_no_secret(tmp_path, make_emulator):
     assert config["refresh_token"] not in cache.path.name
     other = token_cache(tmp_path, emulator, refresh_token="1000.another.user")
     assert other.path != cache.path
+
+
+def test_a_download_refused_for_the_minute_waits_the_minute_out(make_emulator, tmp_path):
+    emulator = make_emulator(records_per_module=1)
+    waits = []
+    client = make_client(emulator, sleep=waits.append)
+    emulator.faults.inject(r"/result$", 429, times=1)  # Zoho's own answer carries no Retry-After
+    with pytest.raises(ApiError):  # the download itself is not there: what matters is the wait
+        client.download(f"{emulator.url}/crm/bulk/v8/read/1/result", tmp_path / "r.zip")
+    assert waits[0] == 61.0
