@@ -98,8 +98,8 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description="Per-stream options keyed by stream name: replication_key, criteria, "
                 "cvid (CRM/Bigin), form (Creator)."),
     th.Property("poll_interval", th.NumberType, default=1.0,
-                description="Seconds before the first job status poll; doubles up to "
-                "poll_max_interval."),
+                description="Seconds before the first job status poll; then a job is polled every "
+                "quarter of its age, at most poll_max_interval apart."),
     th.Property("poll_max_interval", th.NumberType, default=60.0,
                 description="Longest wait between two job status polls, in seconds."),
     th.Property("job_timeout", th.NumberType, default=7200.0,
