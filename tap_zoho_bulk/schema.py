@@ -38,23 +38,31 @@ _INTEGER = re.compile(r"[+-]?[0-9]+")
 _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def to_int(text: str) -> int:
-    """An integer field's cell; `12.0` or `1.2e1` are the integer 12, `12.5` is invalid."""
+    """An integer field's cell; `12.0` or `1.2e1` are the integer 12, `12.5` is invalid, and so is
+    a value beyond 64 bits (integer fields are 64-bit; ids and big integers are strings)."""
+    value: int | None = None
     if _INTEGER.fullmatch(text):
-        return int(text)
-    if _DECIMAL.fullmatch(text):
-        value = decimal.Decimal(text)
-        if value == value.to_integral_value():
-            return int(value)
-    raise ValueError("not an integer")
+        value = int(text)
+    elif _DECIMAL.fullmatch(text):
+        exact = decimal.Decimal(text)
+        if exact == exact.to_integral_value() and abs(exact.adjusted()) < 100:
+            value = int(exact)
+    if value is None:
+        raise ValueError("not an integer")
+    if value not in _INT64:
+        raise ValueError("out of range")
+    return value
 
 
-def to_number(text: str) -> float | int:
-    """A decimal field's cell: a float (an int when written without point or exponent)."""
+def to_number(text: str) -> float:
+    """A decimal field's cell, always a float (`5000` is 5000.0: one JSON number type per field,
+    as a columnar engine types it)."""
     if not _DECIMAL.fullmatch(text):
         raise ValueError("not a number")
-    if _INTEGER.fullmatch(text) and abs(int(text)) < 2**53:
-        return int(text)
     value = float(text)
     if not math.isfinite(value):
         raise ValueError("out of range")

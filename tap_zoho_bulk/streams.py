@@ -17,16 +17,23 @@ import sys
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
+import polars as pl
+import singer_sdk.singerlib as singer
 from singer_sdk import Stream
+from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from typing_extensions import override
 
+from tap_zoho_bulk import columnar
 from tap_zoho_bulk.engine import ExportEngine, Page, StreamExport
-from tap_zoho_bulk.errors import DataError, ZohoError
-from tap_zoho_bulk.export import ExportFormatError, open_export
+from tap_zoho_bulk.errors import ConfigError, DataError, ZohoError
+from tap_zoho_bulk.export import ExportFormatError, open_blocks, open_export
 from tap_zoho_bulk.model import Checkpoint, StreamDefinition, Window
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.schema import InvalidValue, RowConverter, format_instant, json_type
@@ -34,10 +41,12 @@ from tap_zoho_bulk.settings import StreamOptions
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 EXPORT_STATE_KEY = "export"  # the checkpoint's key in the stream's state
 UNREADABLE = (ExportFormatError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError, csv.Error)
+PAGE_END = None  # what _export yields after a page's items, before that page's STATE
 
 
 class BulkReadStream(Stream):
@@ -136,19 +145,34 @@ class BulkReadStream(Stream):
 
     @override
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
+        """The SDK path's records (stream maps or flattening configured, dry runs): typed a block
+        at a time as the columnar path types them, then handed to the SDK one by one."""
+        for block in self._export(self._typed_blocks):
+            if block is not PAGE_END:
+                yield from block.iter_rows(named=True)
+
+    def _export(self, read: Callable[..., Iterator[Any]]) -> Iterator[Any]:
+        """Every page of this stream's export, read by `read` (records or typed blocks), each page
+        followed by PAGE_END and then its STATE; flushed before every wait on Zoho."""
         selected = self.selected_fields()  # grows when an export shows columns the schema lacks
         overrides = self.product.value_converters(self.definition)
         emitted = 0
-        for page in self._engine().pages(self.name):
+        pages = self._engine().pages(self.name)
+        while True:
+            self._flush()  # the next page may take a while: the target gets what is written
+            page = next(pages, None)
+            if page is None:
+                break
             if page.path is not None:
                 try:
-                    for record in self._records(page, selected, overrides):
-                        yield record
-                        emitted += 1
+                    for item in read(page, selected, overrides):
+                        yield item
+                        emitted += len(item) if isinstance(item, pl.DataFrame) else 1
                 except UNREADABLE as exc:
                     # Verified when downloaded, so only a file changed since gets here: one line.
                     raise DataError(f"{self.name}: the result of job {page.job_id} could not be read "
                                     f"({type(exc).__name__}); state was not advanced") from None
+            yield PAGE_END
             finished = page.finished_window
             self._save_progress(page.checkpoint, finished.end if finished else None)
         if self._ahead is not None:
@@ -161,43 +185,201 @@ class BulkReadStream(Stream):
                            ", ".join(f"{field} {count}" for field, count in sorted(self.nulled.items())))
         self._on_synced(self.name)
 
-    def _records(
+    def _flush(self) -> None:
+        flush = getattr(self._tap.message_writer, "flush", None)
+        if flush is not None:
+            flush()
+
+    # --- the columnar path (no stream maps, no flattening: the usual case) ----------------------
+
+    def columnar(self) -> bool:
+        """Whether records can skip the SDK's per-record machinery: no stream map or flattening
+        changes them, and no dry run counts them one by one."""
+        maps = self.stream_maps
+        return (
+            self.ABORT_AT_RECORD_COUNT is None
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+            and not maps[0].flattening_enabled
+        )
+
+    @override
+    def _sync_records(
+        self, context: Mapping[str, Any] | None = None, *, write_messages: bool = True
+    ) -> Generator[dict[str, Any], Any, Any]:
+        """RECORD messages written a typed block at a time (columnar), else the SDK's loop."""
+        if not (write_messages and context is None and self.columnar()):
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        stdout = getattr(self._tap.message_writer, "stdout", None)
+        if stdout is None:  # a writer of another tap class: keep the SDK's
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        with self.get_record_counter() as counter, self.get_sync_timer():
+            self._write_starting_replication_value(None)
+            for block in self._export(self._typed_blocks):
+                if block is PAGE_END or not block.height:
+                    continue
+                columnar.write_records(block, self.name, stdout(), version=self._stream_version,
+                                       time_extracted=utc_now())
+                self.state_manager.is_flushed = False
+                counter.increment(block.height)
+            self._finalize_state(self.get_context_state(None))
+        self._write_state_message()
+        yield from ()
+
+    @override
+    def get_batches(
+        self, batch_config: BatchConfig, context: Mapping[str, Any] | None = None
+    ) -> Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """BATCH files written from the typed blocks (jsonl or parquet, gzip or none); a page's
+        files are announced before the STATE that moves past the page."""
+        encoding = batch_config.encoding
+        writers = {"jsonl": (columnar.write_jsonl, ".json"), "parquet": (columnar.write_parquet, ".parquet")}
+        if encoding.format not in writers:
+            raise ConfigError(
+                f"batch_config.encoding.format: {encoding.format!r} is not one of jsonl, parquet")
+        write, suffix = writers[encoding.format]
+        compress = encoding.compression == "gzip"
+        if compress and encoding.format == "jsonl":
+            suffix += ".gz"
+        storage, size = batch_config.storage, batch_config.batch_size
+        sync_id = f"{storage.prefix or ''}{self.tap_name}--{self.name}-{uuid4()}"
+        pending: list[pl.DataFrame] = []
+        files = rows = 0
+
+        def batch_file(blocks: list[pl.DataFrame], number: int) -> list[str]:
+            filename = f"{sync_id}-{number}{suffix}"
+            with storage.open(filename, "wb") as out:
+                write(blocks, out, compress=compress)
+            return [storage.get_url(filename)]
+
+        # One file is written (encoded, compressed) on a thread while the next blocks are typed;
+        # each is announced once it is complete, in order, and a page's files before its STATE.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch") as files_writer:
+            writing: Future[list[str]] | None = None
+            for block in self._export(self._typed_blocks):
+                if block is not PAGE_END:
+                    while block.height:
+                        take = min(size - rows, block.height)
+                        pending.append(block.slice(0, take))
+                        rows += take
+                        block = block.slice(take)
+                        if rows < size:
+                            break
+                        if writing is not None:
+                            yield encoding, writing.result()
+                        files += 1
+                        writing = files_writer.submit(batch_file, pending[:], files)
+                        pending.clear()
+                        rows = 0
+                    continue
+                if writing is not None:
+                    yield encoding, writing.result()
+                    writing = None
+                if pending:
+                    files += 1
+                    yield encoding, batch_file(pending, files)
+                    pending.clear()
+                    rows = 0
+
+    def _typed_blocks(
         self, page: Page, selected: list[str], overrides: Mapping[str, Any]
-    ) -> Iterable[dict[str, Any]]:
+    ) -> Iterator[pl.DataFrame]:
+        assert page.path is not None
+        with open_blocks(page.path, primary_key=self.definition.primary_key) as (header, blocks):
+            convert, key = self._converter(page, header, selected, overrides)
+            typer = columnar.BlockTyper(convert, self.schema, len(header), key_index=key,
+                                        vectorised=self.product.vectorised_converters(self.definition))
+            try:
+                yield from columnar.typed_frames(
+                    blocks, typer, lambda done: self._records(page, selected, overrides, skip=done),
+                    on_fallback=lambda done: LOGGER.info(
+                        "%s: job %s's result is read row by row from record %d on",
+                        self.name, page.job_id, done + 1),
+                )
+            except columnar.BlockInvalid as invalid:
+                raise self._invalid(invalid.invalid, invalid.key, page) from None
+
+    # --- the row path ---------------------------------------------------------------------------
+
+    @override
+    def _generate_record_messages(
+        self, record: dict[str, Any]
+    ) -> Generator[singer.RecordMessage, None, None]:
+        """The SDK's, less the per-record passes that do nothing here: records hold only selected
+        fields (the job exports only those) and are typed already (TYPE_CONFORMANCE_LEVEL)."""
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                yield singer.RecordMessage(stream=stream_map.stream_alias, record=mapped,
+                                           version=self._stream_version, time_extracted=utc_now())
+
+    @override
+    def _write_record_message(self, record: dict[str, Any]) -> None:
+        """Each mapped record encoded straight into the writer's block (no message object)."""
+        write_record = getattr(self._tap.message_writer, "write_record", None)
+        if write_record is None:
+            super()._write_record_message(record)
+            return
+        for stream_map in self.stream_maps:
+            mapped = stream_map.transform(record)
+            if mapped is not None:
+                write_record(stream_map.stream_alias, mapped, self._stream_version)
+        self.state_manager.is_flushed = False
+
+    def _records(
+        self, page: Page, selected: list[str], overrides: Mapping[str, Any], skip: int = 0
+    ) -> Iterator[dict[str, Any]]:
+        """The page's records, after its first `skip` (emitted already)."""
         assert page.path is not None
         with open_export(page.path, primary_key=self.definition.primary_key) as (header, rows):
-            if header and self.definition.primary_key not in header:
-                raise DataError(
-                    f"{self.name}: the export of {self.definition.target} has no "
-                    f"{self.definition.primary_key} column, which identifies its records; show it in "
-                    "the report (Creator: the report's columns); state was not advanced"
-                )
-            header = [self._renames.get(column, column) for column in header]
-            unknown = [column for column in header if column not in self.schema["properties"]]
-            if unknown:
-                header, added = self._adopt_columns(header, unknown)
-                selected.extend(added)
-            convert = RowConverter(self.schema, header, selected, overrides=overrides,
-                                   field_overrides=self._field_converters(selected),
-                                   null_invalid=self.null_invalid, nulled=self.nulled)
-            key = header.index(self.definition.primary_key) if self.definition.primary_key in header else None
-            if convert.missing:
-                log = LOGGER.info if self.product.partial_exports else LOGGER.warning
-                log(
-                    "%s: the export lacks selected columns, left out of the records: %s",
-                    self.name, ", ".join(convert.missing),
-                )
+            convert, key = self._converter(page, header, selected, overrides)
             for row in rows:
                 if not row:
+                    continue
+                if skip:
+                    skip -= 1
                     continue
                 try:
                     yield convert(row)
                 except InvalidValue as invalid:
-                    record = f"record {row[key]}" if key is not None else "a record"
-                    raise DataError(
-                        f"{self.name}: {invalid} in {record} (job {page.job_id}); state was not "
-                        "advanced. Set on_invalid_value to null to load such values as null"
-                    ) from None
+                    raise self._invalid(invalid, row[key] if key is not None else None, page) from None
+
+    def _converter(
+        self, page: Page, header: list[str], selected: list[str], overrides: Mapping[str, Any]
+    ) -> tuple[RowConverter, int | None]:
+        """The typing plan of one result file (both paths): its columns under record keys, adopted
+        columns added to the schema, the position of the key column."""
+        if header and self.definition.primary_key not in header:
+            raise DataError(
+                f"{self.name}: the export of {self.definition.target} has no "
+                f"{self.definition.primary_key} column, which identifies its records; show it in "
+                "the report (Creator: the report's columns); state was not advanced"
+            )
+        header[:] = [self._renames.get(column, column) for column in header]
+        unknown = [column for column in header if column not in self.schema["properties"]]
+        if unknown:
+            renamed, added = self._adopt_columns(header, unknown)
+            header[:] = renamed
+            selected.extend(added)
+        convert = RowConverter(self.schema, header, selected, overrides=overrides,
+                               field_overrides=self._field_converters(selected),
+                               null_invalid=self.null_invalid, nulled=self.nulled)
+        if convert.missing:
+            log = LOGGER.info if self.product.partial_exports else LOGGER.warning
+            log("%s: the export lacks selected columns, left out of the records: %s",
+                self.name, ", ".join(convert.missing))
+        key = header.index(self.definition.primary_key) if self.definition.primary_key in header else None
+        return convert, key
+
+    def _invalid(self, invalid: InvalidValue, key: str | None, page: Page) -> DataError:
+        record = f"record {key}" if key is not None else "a record"
+        return DataError(
+            f"{self.name}: {invalid} in {record} (job {page.job_id}); state was not "
+            "advanced. Set on_invalid_value to null to load such values as null"
+        )
 
     def _field_converters(self, columns: list[str]) -> dict[str, Any]:
         properties = self.schema["properties"]

@@ -21,7 +21,6 @@ from typing import IO, Any
 
 import requests
 from singer_sdk import Stream, Tap
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
@@ -30,6 +29,7 @@ from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.engine import ExportEngine, Limits
 from tap_zoho_bulk.errors import ConfigError, ZohoError
 from tap_zoho_bulk.model import StreamDefinition
+from tap_zoho_bulk.output import BlockWriter
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
@@ -50,8 +50,8 @@ class TapZohoBulk(Tap):
     name = "tap-zoho-bulk"
     config_jsonschema = CONFIG_SCHEMA
     dynamic_catalog = True  # validate the config for --discover too
-    # msgspec encodes RECORD messages faster than the default json writer (scripts/benchmark_sync.py).
-    message_writer_class = MsgSpecWriter
+    # msgspec encodes the row path's messages; all output leaves in blocks (tap_zoho_bulk.output).
+    message_writer_class = BlockWriter
 
     # --- configuration --------------------------------------------------------------------------
 

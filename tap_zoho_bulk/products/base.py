@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
+from tap_zoho_bulk.columnar import FastConverter
 from tap_zoho_bulk.errors import ApiError
 from tap_zoho_bulk.model import JobRequest, JobStatus, Position, StreamDefinition, Window
 from tap_zoho_bulk.schema import Converter
@@ -101,4 +102,9 @@ class BulkProduct(Protocol):
 
     def value_converters(self, stream: StreamDefinition) -> dict[str, Converter]:
         """Product-specific CSV value parsers by JSON schema format (e.g. Creator datetimes)."""
+        ...
+
+    def vectorised_converters(self, stream: StreamDefinition) -> dict[Converter, FastConverter]:
+        """Vectorised forms of this product's own converters, keyed by them, for the columnar path
+        (`columnar.FastConverter`: decide what they can exactly, leave the rest to the converter)."""
         ...

@@ -18,6 +18,7 @@ from typing import Any
 from typing_extensions import override
 
 from tap_zoho_bulk.client import ZohoClient
+from tap_zoho_bulk.columnar import FastConverter
 from tap_zoho_bulk.errors import ApiError, ConfigError, Kind
 from tap_zoho_bulk.model import JobRequest, JobStatus, Position, StreamDefinition, Window
 from tap_zoho_bulk.products.base import BulkProduct
@@ -216,3 +217,8 @@ class CreatorProduct(BulkProduct):
         owner, app, _ = stream.target.split("/")
         fmt = self.metadata.app_format(owner, app)
         return {"date-time": fmt.parse_datetime, "date": fmt.parse_date, "array": split_choices}
+
+    @override
+    def vectorised_converters(self, stream: StreamDefinition) -> dict[Converter, FastConverter]:
+        owner, app, _ = stream.target.split("/")
+        return self.metadata.app_format(owner, app).vectorised()

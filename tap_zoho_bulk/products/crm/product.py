@@ -352,3 +352,7 @@ class CrmProduct(BulkProduct):
     @override
     def value_converters(self, stream: StreamDefinition) -> dict[str, Any]:
         return {}
+
+    @override
+    def vectorised_converters(self, stream: StreamDefinition) -> dict[Any, Any]:
+        return {}  # CRM's and Bigin's values take the generic converters (columnar.GENERIC)
