@@ -110,7 +110,7 @@ def _normalise(name: str, primary_key: str) -> str:
     return name
 
 
-BLOCK_BYTES = 4 * 1024 * 1024  # CSV text per columnar block: big enough to amortise, small to stay flat
+BLOCK_BYTES = 3 * 1024 * 1024  # CSV text per columnar block: big enough to amortise, small to stay flat
 
 
 @contextmanager

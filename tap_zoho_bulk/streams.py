@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import logging
 import sys
 import zipfile
@@ -222,10 +221,8 @@ class BulkReadStream(Stream):
             for block in self._export(self._typed_blocks):
                 if block is PAGE_END or not block.height:
                     continue
-                lines = io.BytesIO()  # then one write: stdout may be unbuffered (PYTHONUNBUFFERED)
-                columnar.write_records(block, self.name, lines, version=self._stream_version,
+                columnar.write_records(block, self.name, stdout(), version=self._stream_version,
                                        time_extracted=utc_now())
-                stdout().write(lines.getbuffer())
                 self.state_manager.is_flushed = False
                 counter.increment(block.height)
             self._finalize_state(self.get_context_state(None))
