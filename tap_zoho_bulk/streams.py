@@ -147,13 +147,13 @@ class BulkReadStream(Stream):
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         """The SDK path's records (stream maps or flattening configured, dry runs): typed a block
         at a time as the columnar path types them, then handed to the SDK one by one."""
-        for block in self._export(self._typed_blocks):
+        for block in self._export():
             if block is not PAGE_END:
                 yield from block.iter_rows(named=True)
 
-    def _export(self, read: Callable[..., Iterator[Any]]) -> Iterator[Any]:
-        """Every page of this stream's export, read by `read` (records or typed blocks), each page
-        followed by PAGE_END and then its STATE; flushed before every wait on Zoho."""
+    def _export(self) -> Iterator[pl.DataFrame | None]:
+        """Every page of this stream's export as typed blocks, each page followed by PAGE_END and
+        then its STATE; flushed before every wait on Zoho."""
         selected = self.selected_fields()  # grows when an export shows columns the schema lacks
         overrides = self.product.value_converters(self.definition)
         emitted = 0
@@ -165,9 +165,9 @@ class BulkReadStream(Stream):
                 break
             if page.path is not None:
                 try:
-                    for item in read(page, selected, overrides):
-                        yield item
-                        emitted += len(item) if isinstance(item, pl.DataFrame) else 1
+                    for block in self._typed_blocks(page, selected, overrides):
+                        yield block
+                        emitted += block.height
                 except UNREADABLE as exc:
                     # Verified when downloaded, so only a file changed since gets here: one line.
                     raise DataError(f"{self.name}: the result of job {page.job_id} could not be read "
@@ -218,7 +218,7 @@ class BulkReadStream(Stream):
             return
         with self.get_record_counter() as counter, self.get_sync_timer():
             self._write_starting_replication_value(None)
-            for block in self._export(self._typed_blocks):
+            for block in self._export():
                 if block is PAGE_END or not block.height:
                     continue
                 columnar.write_records(block, self.name, stdout(), version=self._stream_version,
@@ -259,7 +259,7 @@ class BulkReadStream(Stream):
         # each is announced once it is complete, in order, and a page's files before its STATE.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch") as files_writer:
             writing: Future[list[str]] | None = None
-            for block in self._export(self._typed_blocks):
+            for block in self._export():
                 if block is not PAGE_END:
                     while block.height:
                         take = min(size - rows, block.height)
