@@ -5,6 +5,11 @@ unbuffered where PYTHONUNBUFFERED is set (Meltano sets it). This writer collects
 columnar path's RECORD blocks and writes them in blocks of `BLOCK` bytes; it flushes at every
 STATE message (a target never gets a STATE before the records it covers, nor waits for it) and
 when the tap is about to wait on Zoho (`flush`), so a target is never starved either.
+
+Every line reaches stdout whole. Stdout is a raw file under PYTHONUNBUFFERED, whose write may
+write part of a block when a signal arrives; `_whole` writes the rest, and a stop asked for by a
+signal handler while a block is being written (`interrupt`) is carried out once it is written, so a
+killed run never leaves a target half a message.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import contextlib
 import datetime as dt
 import sys
 import time
-from typing import Any, BinaryIO
+from collections.abc import Callable, Iterator
+from typing import IO, Any, BinaryIO
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from typing_extensions import override
@@ -29,6 +35,8 @@ class BlockWriter(MsgSpecWriter):
         super().__init__()
         self._pending = bytearray()
         self._stamped, self._stamp = -2.0, ""
+        self._writing = False
+        self._deferred: Callable[[], None] | None = None
         atexit.register(self._at_exit)  # however the run ends, what was written reaches stdout
 
     @override
@@ -57,11 +65,20 @@ class BlockWriter(MsgSpecWriter):
             self._stamped, self._stamp = now, dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
         return self._stamp
 
-    def stdout(self) -> BinaryIO:
-        """Stdout itself, for a block of serialised messages written at once (the columnar
-        path's RECORD blocks), after what is pending."""
+    def write_block(self, write: Callable[[IO[bytes]], None]) -> None:
+        """A block of serialised messages (the columnar path's RECORD lines) written to stdout
+        by `write`, after what is pending."""
         self._write_out()
-        return sys.stdout.buffer
+        with self._whole():
+            write(_WholeWrites(sys.stdout.buffer))  # type: ignore[arg-type]  # all a writer uses
+
+    def interrupt(self, stop: Callable[[], None]) -> None:
+        """From a signal handler: `stop` (which raises) now, or once the block being written is
+        written whole."""
+        if self._writing:
+            self._deferred = stop
+        else:
+            stop()
 
     def flush(self) -> None:
         """Everything written so far, to the reader of stdout."""
@@ -74,5 +91,36 @@ class BlockWriter(MsgSpecWriter):
 
     def _write_out(self) -> None:
         if self._pending:
-            sys.stdout.buffer.write(self._pending)
-            self._pending.clear()
+            with self._whole():  # emptied before a deferred stop, which must not write it again
+                _WholeWrites(sys.stdout.buffer).write(self._pending)
+                self._pending.clear()
+
+    @contextlib.contextmanager
+    def _whole(self) -> Iterator[None]:
+        """A write no signal handler interrupts; a stop it asked for follows the write."""
+        self._writing = True
+        try:
+            yield
+        finally:
+            self._writing = False
+        stop, self._deferred = self._deferred, None
+        if stop is not None:
+            stop()
+
+
+class _WholeWrites:
+    """A binary file whose `write` writes all it is given, however many writes of the file under
+    it that takes (a raw file's write writes only part of it when a signal interrupts it)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self._out = out
+
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        view = memoryview(data).cast("B")
+        while view:
+            written = self._out.write(view)
+            view = view[written or 0:]  # None: nothing written yet (a non-blocking file)
+        return len(data)
+
+    def flush(self) -> None:
+        self._out.flush()

@@ -19,6 +19,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
@@ -35,6 +36,7 @@ from tap_zoho_bulk.engine import ExportEngine, Page, StreamExport
 from tap_zoho_bulk.errors import ConfigError, DataError, ZohoError
 from tap_zoho_bulk.export import ExportFormatError, open_blocks, open_export
 from tap_zoho_bulk.model import Checkpoint, StreamDefinition, Window
+from tap_zoho_bulk.output import BlockWriter
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.schema import InvalidValue, RowConverter, format_instant, json_type
 from tap_zoho_bulk.settings import StreamOptions
@@ -186,9 +188,9 @@ class BulkReadStream(Stream):
         self._on_synced(self.name)
 
     def _flush(self) -> None:
-        flush = getattr(self._tap.message_writer, "flush", None)
-        if flush is not None:
-            flush()
+        writer = self._tap.message_writer
+        if isinstance(writer, BlockWriter):  # the SDK's own writers flush every message anyway
+            writer.flush()
 
     # --- the columnar path (no stream maps, no flattening: the usual case) ----------------------
 
@@ -212,8 +214,8 @@ class BulkReadStream(Stream):
         if not (write_messages and context is None and self.columnar()):
             yield from super()._sync_records(context, write_messages=write_messages)
             return
-        stdout = getattr(self._tap.message_writer, "stdout", None)
-        if stdout is None:  # a writer of another tap class: keep the SDK's
+        writer = self._tap.message_writer
+        if not isinstance(writer, BlockWriter):  # a writer given to the tap: keep the SDK's loop
             yield from super()._sync_records(context, write_messages=write_messages)
             return
         with self.get_record_counter() as counter, self.get_sync_timer():
@@ -221,8 +223,8 @@ class BulkReadStream(Stream):
             for block in self._export():
                 if block is PAGE_END or not block.height:
                     continue
-                columnar.write_records(block, self.name, stdout(), version=self._stream_version,
-                                       time_extracted=utc_now())
+                writer.write_block(partial(columnar.write_records, block, self.name,
+                                           version=self._stream_version, time_extracted=utc_now()))
                 self.state_manager.is_flushed = False
                 counter.increment(block.height)
             self._finalize_state(self.get_context_state(None))
@@ -319,14 +321,14 @@ class BulkReadStream(Stream):
     @override
     def _write_record_message(self, record: dict[str, Any]) -> None:
         """Each mapped record encoded straight into the writer's block (no message object)."""
-        write_record = getattr(self._tap.message_writer, "write_record", None)
-        if write_record is None:
+        writer = self._tap.message_writer
+        if not isinstance(writer, BlockWriter):
             super()._write_record_message(record)
             return
         for stream_map in self.stream_maps:
             mapped = stream_map.transform(record)
             if mapped is not None:
-                write_record(stream_map.stream_alias, mapped, self._stream_version)
+                writer.write_record(stream_map.stream_alias, mapped, self._stream_version)
         self.state_manager.is_flushed = False
 
     def _records(

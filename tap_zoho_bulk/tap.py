@@ -303,8 +303,16 @@ class TapZohoBulk(Tap):
 
         The STATE last written is that of the last page fully emitted (streams write it after
         every page), which is what a rerun must continue from; nothing more is written here.
+        A block of messages being written is written whole first (`BlockWriter.interrupt`).
         """
-        raise SyncStopped(signum)
+        def stop() -> None:
+            raise SyncStopped(signum)
+
+        writer = self.message_writer
+        if isinstance(writer, BlockWriter):
+            writer.interrupt(stop)
+        else:
+            stop()
 
     def _stream_synced(self, name: str) -> None:
         """Called by each stream when its sync is done; after the last one, the run's costs."""

@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.emulators import tap_config
 from tests.support.expected import assert_records_match
-from tests.support.tap_process import next_second, run_tap, run_tap_until
+from tests.support.tap_process import next_second, run_tap, run_tap_signalled_in_a_write, run_tap_until
 
 PAGE = 40  # EmulatorOptions.fast()'s page size
 
@@ -98,6 +98,21 @@ def test_a_killed_sync_rerun_from_its_last_state_loses_nothing_and_redoes_at_mos
     again = [key for key in second if key in first]
     assert len(again) <= 2 * PAGE  # of the interrupted stream only: finished streams are not redone
     assert {stream for stream, _ in again} <= {interrupted}
+
+
+@pytest.mark.parametrize("maps", [{}, {"stream_maps": {"crm_leads": {"__alias__": "crm_leads"}}}],
+                         ids=["columnar path", "SDK path"])
+def test_a_sync_stopped_while_it_writes_a_block_leaves_only_whole_messages_and_resumes(
+        tmp_path, make_emulator, maps):
+    emulator = make_emulator(records_per_module=6 * PAGE)  # pages of 40 records of ~3.6 KB: more than a pipe holds
+    config = tap_config(emulator, crm_modules=["Leads"], **maps)
+    killed = run_tap_signalled_in_a_write(tmp_path / "1", config, records=PAGE + 5, sig=signal.SIGTERM)
+    assert killed.exit_code == 143, killed.stderr[-3000:]
+    assert "Stopped by SIGTERM" in killed.stderr
+    rerun = run_tap(tmp_path / "2", config, state=killed.final_state)
+    assert rerun.exit_code == 0, rerun.stderr[-3000:]
+    emitted = {r["id"] for r in killed.records["crm_leads"]} | {r["id"] for r in rerun.records["crm_leads"]}
+    assert emitted == {r["id"] for r in emulator.dataset.records("crm", "Leads")}
 
 
 def test_a_job_that_never_completes_ends_the_run_in_one_line_naming_it(tmp_path, make_emulator):

@@ -72,9 +72,72 @@ def write_some(stdout):
     for i in range(BLOCK // 1000 + 10):
         writer.write_record("s", {"id": str(i), "t": big}, None)
     assert len(stdout.writes) == 2 and len(stdout.writes[1]) >= BLOCK  # one block of ~1 MiB
-    writer.stdout().write(b'{"type":"RECORD","stream":"s","record":{"id":"z"}}\n')
+    writer.write_block(lambda out: out.write(b'{"type":"RECORD","stream":"s","record":{"id":"z"}}\n'))
     assert len(stdout.writes) == 4  # what was pending goes first, in order
     assert stdout.lines()[-1]["record"] == {"id": "z"}
+
+
+class Raw(io.RawIOBase):
+    """A raw stdout (as under PYTHONUNBUFFERED) that writes at most `most` bytes a call, and calls
+    `during` on its first write (a signal arriving while a block is being written)."""
+
+    def __init__(self, most: int, during=None) -> None:
+        self.data = bytearray()
+        self.calls = 0
+        self.most, self.during = most, during
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # type: ignore[override]
+        self.calls += 1
+        if self.calls == 1 and self.during:
+            self.during()
+        part = bytes(data[:self.most])
+        self.data += part
+        return len(part)
+
+
+class Stopped(BaseException):
+    pass
+
+
+@pytest.mark.parametrize("kind", ["block", "pending"])
+def test_a_stop_asked_for_while_a_block_is_written_follows_the_whole_block(kind):
+    writer = BlockWriter()
+    stops: list[int] = []
+
+    def stop():
+        stops.append(len(raw.data))
+        raise Stopped
+
+    raw = Raw(most=1000, during=lambda: writer.interrupt(stop))
+    lines = b"".join(b'{"type":"RECORD","stream":"s","record":{"id":"%d"}}\n' % i for i in range(2000))
+    with writing_to(io.TextIOWrapper(raw, write_through=True)), pytest.raises(Stopped):
+        if kind == "block":
+            writer.write_block(lambda out: out.write(lines))
+        else:
+            writer._pending += lines
+            writer.flush()
+    assert raw.calls > 50  # many short writes ...
+    assert bytes(raw.data) == lines and stops == [len(lines)]  # ... all of them, then the stop
+    writer.flush()  # as at exit: nothing is written twice
+    assert bytes(raw.data) == lines
+    with pytest.raises(Stopped):  # no write in progress: at once
+        writer.interrupt(stop)
+
+
+def test_polars_blocks_reach_a_raw_stdout_whole_through_short_writes():
+    import polars as pl
+
+    from tap_zoho_bulk import columnar
+
+    raw = Raw(most=777)
+    frame = pl.DataFrame({"id": [str(i) for i in range(5000)], "n": list(range(5000))})
+    with writing_to(io.TextIOWrapper(raw, write_through=True)):
+        BlockWriter().write_block(lambda out: columnar.write_records(frame, "s", out))
+    lines = [json.loads(line) for line in bytes(raw.data).splitlines()]
+    assert [line["record"] for line in lines] == frame.to_dicts()
 
 
 def test_everything_written_is_flushed_before_the_tap_waits_for_a_page(stdout, make_emulator, monkeypatch):

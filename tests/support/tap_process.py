@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
@@ -112,6 +113,52 @@ def run_tap_until(tmp_path: Path, config: dict[str, Any], *, records: int, sig: 
                     child.send_signal(sig)
         code = child.wait(timeout=timeout)
     return _run(code, "".join(lines), stderr_path.read_text(), discover=False)
+
+
+WRITE = {"x86_64": 1, "aarch64": 64}.get(platform.machine())  # the write system call's number
+
+
+def writing_to_stdout(pid: int) -> bool:
+    """Whether a thread of the process is blocked in a write to its stdout, by whatever file
+    descriptor (Linux; polars writes from threads of its own, to a duplicate of stdout's)."""
+    stdout = Path(f"/proc/{pid}/fd/1").readlink()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "syscall").read_text().split()
+            if (len(fields) > 1 and fields[0] == str(WRITE)
+                    and Path(f"/proc/{pid}/fd/{int(fields[1], 16)}").readlink() == stdout):
+                return True
+        except OSError:  # the thread or its file ended
+            continue
+    return False
+
+
+def run_tap_signalled_in_a_write(tmp_path: Path, config: dict[str, Any], *, records: int, sig: int,
+                                 env: dict[str, str] | None = None, timeout: float = 120) -> TapRun:
+    """The tap as a child process whose reader stops reading once `records` RECORD lines came,
+    sent `sig` once the tap is blocked writing to the full pipe (in the middle of a block of
+    messages), then read to the end. Every line of what it printed must be a whole message:
+    `_run` parses them all."""
+    command = _command(tmp_path, config, None, None, ())
+    stderr_path = tmp_path / "stderr.txt"
+    with stderr_path.open("w") as stderr, subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=stderr, env=_environment(tmp_path, env)) as child:
+        assert child.stdout is not None
+        out = bytearray()
+        while out.count(b'{"type":"RECORD"') < records:
+            chunk = os.read(child.stdout.fileno(), 1 << 16)
+            assert chunk, stderr_path.read_text()[-3000:]
+            out += chunk
+        deadline = time.monotonic() + timeout  # a bound on the wait for the event, not a race
+        while not writing_to_stdout(child.pid):
+            assert time.monotonic() < deadline and child.poll() is None, stderr_path.read_text()[-3000:]
+            time.sleep(0.01)
+        child.send_signal(sig)
+        out += child.stdout.read()
+        code = child.wait(timeout=timeout)
+    text = out.decode()
+    assert all(line.startswith("{") for line in text.splitlines()), "a line that is not a whole message"
+    return _run(code, text, stderr_path.read_text(), discover=False)
 
 
 def discover(tmp_path: Path, config: dict[str, Any]) -> dict[str, Any]:
