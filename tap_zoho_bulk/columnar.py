@@ -134,6 +134,16 @@ class BlockTyper:
         self.null_invalid = rows.null_invalid
         self.nulled: Counter[str] = rows.nulled
         self.by_converter: Counter[str] = Counter()  # cells the expressions left to the converter
+        self._select = [self._expression(column) for column in self.columns]
+
+    @staticmethod
+    def _expression(column: Column) -> pl.Expr:
+        text = pl.col(f"c{column.index}")
+        if column.exact is None:
+            return text.alias(column.name)
+        if column.fast is not None:
+            return column.fast(text).cast(column.dtype).alias(column.name)
+        return pl.lit(None, dtype=column.dtype).alias(column.name)
 
     def parse(self, block: bytes) -> pl.DataFrame:
         """The block's rows as text columns `c0…`, empty cells null (quoted or not)."""
@@ -145,16 +155,7 @@ class BlockTyper:
     def type_block(self, block: bytes) -> pl.DataFrame:
         """The block's records: one typed column per field present, in the row path's order."""
         texts = self.parse(block)
-        exprs = []
-        for column in self.columns:
-            text = pl.col(f"c{column.index}")
-            if column.exact is None:
-                exprs.append(text.alias(column.name))
-            elif column.fast is not None:
-                exprs.append(column.fast(text).cast(column.dtype).alias(column.name))
-            else:
-                exprs.append(pl.lit(None, dtype=column.dtype).alias(column.name))
-        typed = texts.select(exprs)
+        typed = texts.lazy().select(self._select).collect()  # a quarter faster than eager select
         for column in self.columns:
             if column.exact is None:
                 continue

@@ -6,10 +6,14 @@ columnar path's RECORD blocks and writes them in blocks of `BLOCK` bytes; it flu
 STATE message (a target never gets a STATE before the records it covers, nor waits for it) and
 when the tap is about to wait on Zoho (`flush`), so a target is never starved either.
 
+The columnar path's RECORD blocks are encoded and written on a thread of their own, so a block
+leaves while the next is typed; every other write waits for the block in flight, which keeps the
+order of messages.
+
 Every line reaches stdout whole. Stdout is a raw file under PYTHONUNBUFFERED, whose write may
-write part of a block when a signal arrives; `_whole` writes the rest, and a stop asked for by a
-signal handler while a block is being written (`interrupt`) is carried out once it is written, so a
-killed run never leaves a target half a message.
+write part of a block when a signal arrives; `_WholeWrites` writes the rest, and a stop asked for
+by a signal handler while a block is being written (`interrupt`) is carried out once it is written,
+so a killed run never leaves a target half a message.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import contextlib
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, BinaryIO
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
@@ -37,6 +42,8 @@ class BlockWriter(MsgSpecWriter):
         self._stamped, self._stamp = -2.0, ""
         self._writing = False
         self._deferred: Callable[[], None] | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stdout")
+        self._in_flight: Future[None] | None = None
         atexit.register(self._at_exit)  # however the run ends, what was written reaches stdout
 
     @override
@@ -66,16 +73,17 @@ class BlockWriter(MsgSpecWriter):
         return self._stamp
 
     def write_block(self, write: Callable[[IO[bytes]], None]) -> None:
-        """A block of serialised messages (the columnar path's RECORD lines) written to stdout
-        by `write`, after what is pending."""
+        """A block of serialised messages (the columnar path's RECORD lines), after what is
+        pending, encoded and written by `write` on a thread of its own while the caller types the
+        next block; one block at a time is in flight (every other write waits for it)."""
         self._write_out()
-        with self._whole():
-            write(_WholeWrites(sys.stdout.buffer))  # type: ignore[arg-type]  # all a writer uses
+        out = _WholeWrites(sys.stdout.buffer)
+        self._in_flight = self._thread.submit(self._write_whole, write, out)
 
     def interrupt(self, stop: Callable[[], None]) -> None:
         """From a signal handler: `stop` (which raises) now, or once the block being written is
         written whole."""
-        if self._writing:
+        if self._writing or self._in_flight is not None:
             self._deferred = stop
         else:
             stop()
@@ -90,19 +98,27 @@ class BlockWriter(MsgSpecWriter):
             self.flush()
 
     def _write_out(self) -> None:
+        self._wait()
         if self._pending:
-            with self._whole():  # emptied before a deferred stop, which must not write it again
-                _WholeWrites(sys.stdout.buffer).write(self._pending)
-                self._pending.clear()
+            self._write_whole(lambda out: out.write(self._pending), _WholeWrites(sys.stdout.buffer))
+            self._pending.clear()  # before a deferred stop, which must not have it written again
+        self._stop_if_asked()
 
-    @contextlib.contextmanager
-    def _whole(self) -> Iterator[None]:
-        """A write no signal handler interrupts; a stop it asked for follows the write."""
+    def _write_whole(self, write: Callable[[IO[bytes]], Any], out: _WholeWrites) -> None:
+        """A write no signal handler interrupts (`interrupt` defers the stop meanwhile)."""
         self._writing = True
         try:
-            yield
+            write(out)  # type: ignore[arg-type]  # all a writer uses of a binary file
         finally:
             self._writing = False
+
+    def _wait(self) -> None:
+        """The block in flight written (its failure raised here)."""
+        in_flight, self._in_flight = self._in_flight, None
+        if in_flight is not None:
+            in_flight.result()
+
+    def _stop_if_asked(self) -> None:
         stop, self._deferred = self._deferred, None
         if stop is not None:
             stop()

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import logging
 import sys
+import threading
 import zipfile
-import zlib
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
@@ -34,7 +35,7 @@ from typing_extensions import override
 from tap_zoho_bulk import columnar
 from tap_zoho_bulk.engine import ExportEngine, Page, StreamExport
 from tap_zoho_bulk.errors import ConfigError, DataError, ZohoError
-from tap_zoho_bulk.export import ExportFormatError, open_blocks, open_export
+from tap_zoho_bulk.export import INFLATE_ERRORS, ExportFormatError, open_blocks, open_export
 from tap_zoho_bulk.model import Checkpoint, StreamDefinition, Window
 from tap_zoho_bulk.output import BlockWriter
 from tap_zoho_bulk.products.base import BulkProduct
@@ -47,8 +48,10 @@ if TYPE_CHECKING:
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 EXPORT_STATE_KEY = "export"  # the checkpoint's key in the stream's state
-UNREADABLE = (ExportFormatError, zipfile.BadZipFile, zlib.error, UnicodeDecodeError, csv.Error)
+UNREADABLE: tuple[type[Exception], ...] = (
+    ExportFormatError, zipfile.BadZipFile, *INFLATE_ERRORS, EOFError, UnicodeDecodeError, csv.Error)
 PAGE_END = None  # what _export yields after a page's items, before that page's STATE
+FILE_WRITERS = 2  # BATCH files written at once (polars and ISA-L release the GIL)
 
 
 class BulkReadStream(Stream):
@@ -251,16 +254,19 @@ class BulkReadStream(Stream):
         pending: list[pl.DataFrame] = []
         files = rows = 0
 
+        storing = threading.Lock()  # the SDK's storage writes in one fsspec transaction at a time
+
         def batch_file(blocks: list[pl.DataFrame], number: int) -> list[str]:
-            filename = f"{sync_id}-{number}{suffix}"
-            with storage.open(filename, "wb") as out:
-                write(blocks, out, compress=compress)
+            filename, encoded = f"{sync_id}-{number}{suffix}", io.BytesIO()
+            write(blocks, encoded, compress=compress)
+            with storing, storage.open(filename, "wb") as out:
+                out.write(encoded.getbuffer())
             return [storage.get_url(filename)]
 
-        # One file is written (encoded, compressed) on a thread while the next blocks are typed;
+        # Files are written (encoded, compressed) on two threads while the next blocks are typed;
         # each is announced once it is complete, in order, and a page's files before its STATE.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="batch") as files_writer:
-            writing: Future[list[str]] | None = None
+        with ThreadPoolExecutor(max_workers=FILE_WRITERS, thread_name_prefix="batch") as files_writer:
+            writing: deque[Future[list[str]]] = deque()
             for block in self._export():
                 if block is not PAGE_END:
                     while block.height:
@@ -270,21 +276,20 @@ class BulkReadStream(Stream):
                         block = block.slice(take)
                         if rows < size:
                             break
-                        if writing is not None:
-                            yield encoding, writing.result()
+                        if len(writing) == FILE_WRITERS:
+                            yield encoding, writing.popleft().result()
                         files += 1
-                        writing = files_writer.submit(batch_file, pending[:], files)
+                        writing.append(files_writer.submit(batch_file, pending[:], files))
                         pending.clear()
                         rows = 0
                     continue
-                if writing is not None:
-                    yield encoding, writing.result()
-                    writing = None
                 if pending:
                     files += 1
-                    yield encoding, batch_file(pending, files)
+                    writing.append(files_writer.submit(batch_file, pending[:], files))
                     pending.clear()
                     rows = 0
+                while writing:
+                    yield encoding, writing.popleft().result()
 
     def _typed_blocks(
         self, page: Page, selected: list[str], overrides: Mapping[str, Any]

@@ -73,6 +73,7 @@ def write_some(stdout):
         writer.write_record("s", {"id": str(i), "t": big}, None)
     assert len(stdout.writes) == 2 and len(stdout.writes[1]) >= BLOCK  # one block of ~1 MiB
     writer.write_block(lambda out: out.write(b'{"type":"RECORD","stream":"s","record":{"id":"z"}}\n'))
+    writer.flush()  # the block is written on a thread; a flush waits for it
     assert len(stdout.writes) == 4  # what was pending goes first, in order
     assert stdout.lines()[-1]["record"] == {"id": "z"}
 
@@ -115,7 +116,8 @@ def test_a_stop_asked_for_while_a_block_is_written_follows_the_whole_block(kind)
     lines = b"".join(b'{"type":"RECORD","stream":"s","record":{"id":"%d"}}\n' % i for i in range(2000))
     with writing_to(io.TextIOWrapper(raw, write_through=True)), pytest.raises(Stopped):
         if kind == "block":
-            writer.write_block(lambda out: out.write(lines))
+            writer.write_block(lambda out: out.write(lines))  # on the writer's thread
+            writer.flush()
         else:
             writer._pending += lines
             writer.flush()
@@ -135,7 +137,9 @@ def test_polars_blocks_reach_a_raw_stdout_whole_through_short_writes():
     raw = Raw(most=777)
     frame = pl.DataFrame({"id": [str(i) for i in range(5000)], "n": list(range(5000))})
     with writing_to(io.TextIOWrapper(raw, write_through=True)):
-        BlockWriter().write_block(lambda out: columnar.write_records(frame, "s", out))
+        writer = BlockWriter()
+        writer.write_block(lambda out: columnar.write_records(frame, "s", out))
+        writer.flush()
     lines = [json.loads(line) for line in bytes(raw.data).splitlines()]
     assert [line["record"] for line in lines] == frame.to_dicts()
 

@@ -4,7 +4,7 @@ import zipfile
 
 import pytest
 
-from tap_zoho_bulk.export import ExportFormatError, open_export, verify_export
+from tap_zoho_bulk.export import ExportFormatError, _member, open_blocks, open_export, verify_export
 
 
 def make_zip(tmp_path, text, *, name="123.csv", encoding="utf-8"):
@@ -106,3 +106,68 @@ def test_a_zip_bomb_is_refused_without_inflating_it(tmp_path):
     assert path.stat().st_size < 1 << 20
     with pytest.raises(ExportFormatError, match="zip bomb"):
         verify_export(path)
+
+
+# --- the member inflated by ISA-L reads exactly what zipfile reads, and checks what zipfile checks ---
+
+def varied_csv(rows: int) -> bytes:
+    """Text that deflates unevenly (repeated and pseudo-random cells), so inflating it crosses many
+    deflate blocks and reads."""
+    state, lines = 7, ["id,Name,Notes"]
+    for n in range(rows):
+        state = (state * 1103515245 + 12345) % 2**31
+        lines.append(f'{n},name {n % 13},"{state:x} {"ab" * (state % 50)}\n{state % 97}"')
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def write_member(path, data, *, compression, streamed=False):
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        if streamed:  # sizes and CRC in a data descriptor after the data, as a streaming writer does
+            with archive.open("1.csv", "w") as member:
+                member.write(data)
+        else:
+            archive.writestr("1.csv", data)
+    return path
+
+
+@pytest.mark.parametrize("case", ["deflated", "deflated, streamed", "stored"])
+@pytest.mark.parametrize("size", [1, 4096, 1 << 22])
+def test_the_member_reads_as_zipfile_reads_it_whatever_the_read_size(tmp_path, case, size):
+    data = varied_csv(30_000)
+    compression = zipfile.ZIP_STORED if case == "stored" else zipfile.ZIP_DEFLATED
+    path = write_member(tmp_path / "r.zip", data, compression=compression, streamed="streamed" in case)
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("1.csv") == data
+    with _member(path) as (_, _, raw):
+        read = bytearray()
+        while chunk := raw.read(size if size > 1 else 1 + len(read) % 5000):
+            read += chunk
+    assert bytes(read) == data
+
+
+def patch_central_directory(path, offset, value):
+    """Overwrite a 4-byte field of the first central directory entry (16: CRC-32, 20: compressed size)."""
+    data = bytearray(path.read_bytes())
+    entry = data.rindex(b"PK\x01\x02")
+    data[entry + offset:entry + offset + 4] = value.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+
+
+def test_a_wrong_crc_is_found_by_the_fast_inflater(tmp_path):
+    path = write_member(tmp_path / "r.zip", varied_csv(2000), compression=zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(path) as archive:
+        crc = archive.infolist()[0].CRC
+    patch_central_directory(path, 16, crc ^ 1)
+    with pytest.raises(ExportFormatError, match=r"damaged.*CRC"):
+        verify_export(path)
+
+
+def test_a_deflate_stream_cut_short_is_found_by_the_fast_inflater(tmp_path):
+    path = write_member(tmp_path / "r.zip", varied_csv(2000), compression=zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(path) as archive:
+        size = archive.infolist()[0].compress_size
+    patch_central_directory(path, 20, size // 2)
+    with pytest.raises(ExportFormatError, match=r"damaged.*ends early"):
+        verify_export(path)
+    with pytest.raises(EOFError), open_blocks(path) as (_, blocks):
+        list(blocks)
