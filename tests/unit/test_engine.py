@@ -24,6 +24,17 @@ SCHEMA = {"properties": {"id": {"type": ["string"]}, "Name": {"type": ["string",
                          "Created_Time": {"type": ["string", "null"], "format": "date-time"}}}
 
 
+ENGINES: list[ExportEngine] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_engines():
+    """Every engine a test built is closed after it (its temporary directory goes)."""
+    yield
+    while ENGINES:
+        ENGINES.pop().close()
+
+
 def setup(modules: dict[str, int], *, step=dt.timedelta(hours=1), page_size=25, duration=8.0,
           counts=True, limits=None, key="Created_Time", checkpoint=None, window=None, zoho=None, **engine):
     """An engine over a fake Zoho holding `modules`; with `zoho`, a rerun against that same Zoho."""
@@ -40,6 +51,7 @@ def setup(modules: dict[str, int], *, step=dt.timedelta(hours=1), page_size=25, 
                                     [window or Window(key, None, END)], checkpoint))
     engine = ExportEngine(zoho, exports, {"crm": limits or Limits(10, 10_000)}, threads=False,
                           clock=clock, sleep=clock.sleep, **engine)
+    ENGINES.append(engine)
     return clock, zoho, engine
 
 
