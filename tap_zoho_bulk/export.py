@@ -14,6 +14,7 @@ could not be taken back.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -221,14 +222,16 @@ def _blocks(raw: IO[bytes], buffer: bytes, block_bytes: int) -> Generator[bytes,
     """Blocks of whole rows, each inflated and cut on a thread while the one before it is typed
     (typing runs in polars, which releases the GIL), so reading costs the typing thread nothing."""
     cut = _cut(raw, buffer, block_bytes)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflate") as reader:
-        try:
+    try:
+        # Leaving the executor waits for the block being read, however the loop ends (a signal's
+        # stop included), so the file is never closed under the reading thread.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="inflate") as reader:
             ahead = reader.submit(next, cut, None)
             while (block := ahead.result()) is not None:
                 ahead = reader.submit(next, cut, None)
                 yield block
-        finally:
-            ahead.cancel() or ahead.exception()  # the block being read is done before the file closes
+    finally:
+        with contextlib.suppress(ValueError):  # still running: a stop cut the wait short
             cut.close()
 
 

@@ -171,3 +171,28 @@ def test_a_deflate_stream_cut_short_is_found_by_the_fast_inflater(tmp_path):
         verify_export(path)
     with pytest.raises(EOFError), open_blocks(path) as (_, blocks):
         list(blocks)
+
+
+class Stop(BaseException):
+    """What a signal handler raises (as the tap's SyncStopped)."""
+
+
+@pytest.mark.parametrize("at", [1, 2, 3])
+def test_a_stop_raised_while_a_block_is_asked_for_is_the_error_that_leaves(tmp_path, monkeypatch, at):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import tap_zoho_bulk.export as export
+
+    calls = []
+
+    class Stopping(ThreadPoolExecutor):
+        def submit(self, *args, **kwargs):  # type: ignore[override]
+            calls.append(1)
+            if len(calls) == at:
+                raise Stop
+            return super().submit(*args, **kwargs)
+
+    monkeypatch.setattr(export, "ThreadPoolExecutor", Stopping)
+    path = write_member(tmp_path / "r.zip", varied_csv(3000), compression=zipfile.ZIP_DEFLATED)
+    with pytest.raises(Stop), open_blocks(path, block_bytes=4096) as (_, blocks):
+        list(blocks)
