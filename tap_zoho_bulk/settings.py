@@ -8,14 +8,16 @@ before the tap makes a single request.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from singer_sdk import typing as th
+from singer_sdk.helpers.capabilities import BATCH_CONFIG, FLATTENING_CONFIG, STREAM_MAPS_CONFIG
 
 from tap_zoho_bulk.errors import ConfigError
 
@@ -129,6 +131,24 @@ CONFIG_SCHEMA = th.PropertiesList(
                 "incremental window ends."),
 ).to_dict()
 
+# The tap's own settings (the SDK adds its built-in ones to CONFIG_SCHEMA in place when it validates)
+# and the SDK's, which it validates and applies itself: together, every setting a config may hold.
+OWN_SETTINGS = frozenset(CONFIG_SCHEMA["properties"])
+SDK_SETTINGS = frozenset(
+    name for schema in (STREAM_MAPS_CONFIG, FLATTENING_CONFIG, BATCH_CONFIG) for name in schema["properties"]
+)
+
+
+def unknown_settings(config: Mapping[str, Any], known: Collection[str]) -> list[str]:
+    """A problem per setting no one reads (a typo would otherwise change a run silently), each
+    with the closest known name."""
+    problems = []
+    for name in sorted(set(config) - set(known), key=str):
+        close = difflib.get_close_matches(str(name), sorted(known), n=1, cutoff=0.6)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        problems.append(f"{name}: unknown setting{hint}")
+    return problems
+
 
 @dataclass(frozen=True)
 class StreamOptions:
@@ -176,8 +196,10 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
-        """Validate `config`; raise ConfigError listing every problem, each naming its setting."""
-        problems: list[str] = []
+        """Validate `config`; raise ConfigError listing every problem, each naming its setting.
+        A setting set to null is a setting not set."""
+        config = {name: value for name, value in config.items() if value is not None}
+        problems = unknown_settings(config, OWN_SETTINGS | SDK_SETTINGS)
 
         def text(name: str, *, required: bool = False) -> str | None:
             value = config.get(name)
@@ -297,6 +319,9 @@ class Settings:
             number("download_ahead_mb", 1024.0, 1.0),
             number("window_lag", 30.0, 0.0),
         )
+        if timings[1] < timings[0]:
+            problems.append(
+                f"poll_max_interval: {timings[1]:g} is shorter than poll_interval ({timings[0]:g})")
         token_cache = flag("token_cache", True)
         on_invalid_value = choice("on_invalid_value", ("fail", "null"), "fail")
         if problems:
@@ -391,9 +416,16 @@ def _stream_options(raw: Any, problems: list[str]) -> dict[str, StreamOptions]:
                     '{"field": {"api_name": "Lead_Source"}, "comparator": "equal", '
                     '"value": "Web"}'
                 )
-        cvid = value.get("cvid")
-        if cvid is not None and not isinstance(cvid, str | int):
+        cvid, form = value.get("cvid"), value.get("form")
+        creator = stream.startswith("creator_")
+        if cvid is not None and creator:
+            problems.append(f"{where}.cvid: a CRM / Bigin option (custom view); Creator has none")
+        elif cvid is not None and (isinstance(cvid, bool) or not isinstance(cvid, str | int)):
             problems.append(f"{where}.cvid: must be a custom view id")
+        if form is not None and not creator:
+            problems.append(f"{where}.form: a Creator option (the report's form); CRM / Bigin have none")
+        elif form is not None and not (isinstance(form, str) and form):
+            problems.append(f"{where}.form: must be a form link name")
         options[stream] = StreamOptions(
             replication_key=key if isinstance(key, str) and key else None,
             criteria=criteria,

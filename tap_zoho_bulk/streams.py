@@ -91,6 +91,18 @@ class BulkReadStream(Stream):
         self.primary_keys = [definition.primary_key]
         self.replication_key = definition.replication_key
 
+    @override
+    def apply_catalog(self, catalog: singer.Catalog) -> None:
+        """The input catalog's choices, unless they contradict stream_options: a replication key
+        set in the config must mean what it says, so a catalog naming another one stops the run."""
+        super().apply_catalog(catalog)
+        wanted = self.options.replication_key
+        if wanted and self.replication_key != wanted:
+            raise ConfigError(
+                f"stream_options.{self.name}.replication_key is {wanted}, but the input catalog's "
+                f"replication key is {self.replication_key or 'none'}: run --discover with this "
+                "config for a catalog that agrees, or remove the option")
+
     # Replication-key values and bookmarks are UTC instants in one fixed format (schema.format_
     # instant), so the SDK's string comparison of bookmarks is a comparison of instants.
     @override

@@ -22,6 +22,7 @@ from typing import IO, Any
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.plugin_base import JSONSchemaValidator
 from typing_extensions import override
 
 from tap_zoho_bulk.auth import ZohoAuth
@@ -35,7 +36,7 @@ from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
 from tap_zoho_bulk.retry import RetryPolicy
 from tap_zoho_bulk.serverclock import ServerClock
-from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, Settings, StreamOptions
+from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, SDK_SETTINGS, Settings, StreamOptions
 from tap_zoho_bulk.streams import BulkReadStream
 from tap_zoho_bulk.tokencache import TokenCache, default_directory
 
@@ -57,19 +58,27 @@ class TapZohoBulk(Tap):
 
     @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        errors = super()._validate_config(raise_errors=raise_errors)
-        if errors:
-            return errors
+        """Every problem of the config in one run: the tap's settings checked by `Settings`
+        (unknown names included), the SDK's (stream maps, flattening, batch) by their JSON schema.
+        An SDK setting set to null is not set (the SDK would fail on it with a traceback)."""
+        for name in SDK_SETTINGS & set(self._config):
+            if self._config[name] is None:
+                del self._config[name]
+        schema = self.config_jsonschema
+        self.append_builtin_config(schema)
+        validator = JSONSchemaValidator(schema)  # the SDK's own, as its _validate_config uses
+        problems = [
+            f"{'.'.join(str(part) for part in error.absolute_path)}: {error.message}"
+            for error in validator.iter_errors(self._config)
+            if error.absolute_path and error.absolute_path[0] in SDK_SETTINGS
+        ]
         try:
             self.settings = Settings.from_config(self.config)
         except ConfigError as exc:
-            problems = str(exc).split("\n  - ")[1:] or [str(exc)]
-            if raise_errors:
-                raise ConfigValidationError(
-                    "Config validation failed", errors=problems
-                ) from None
-            return problems
-        return []
+            problems = (str(exc).split("\n  - ")[1:] or [str(exc)]) + problems
+        if problems and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=problems) from None
+        return problems
 
     @cached_property
     def _settings(self) -> Settings:

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support.emulators import tap_config
 from tests.support.expected import assert_records_match
-from tests.support.tap_process import run_tap
+from tests.support.tap_process import discover, run_tap
 
 
 def assert_failed_cleanly(run, *needles, config=None):
@@ -120,3 +120,41 @@ def test_nothing_readable_at_all_is_a_clear_failure(tmp_path, make_emulator):
     run = run_tap(tmp_path, config)
     assert_failed_cleanly(run, "none of the configured modules and reports can be exported", config=config)
     assert "Traceback" not in run.stderr
+
+
+def test_a_config_with_many_problems_reports_them_all_in_one_run_before_any_request(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=5)
+    config = {**tap_config(emulator), "crm_modules": None, "crm_module": ["Leads"], "start_dat": "2024-01-01",
+              "data_center": "mars", "max_retries": -1, "batch_config": {"encoding": {"format": "xml"}},
+              "stream_maps": {"crm_leads": 5}}
+    config = {k: v for k, v in config.items() if v is not None}
+    run = run_tap(tmp_path, config)
+    assert_failed_cleanly(run, "crm_module: unknown setting; did you mean crm_modules?",
+                          "start_dat: unknown setting; did you mean start_date?", "data_center: 'mars'",
+                          "max_retries: must be an integer >= 1", "crm_modules / bigin_modules / creator_reports",
+                          "batch_config.encoding.format: 'xml' is not one of", "stream_maps.crm_leads:",
+                          config=config)
+    assert "Traceback" not in run.stderr and not emulator.requests
+
+
+def test_null_for_an_sdk_setting_is_not_set(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=20)
+    run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"], stream_maps=None, batch_config=None,
+                                       flattening_enabled=None))
+    assert_records_match(run, emulator, "crm", ["Leads"])
+
+
+def test_a_catalog_naming_another_replication_key_than_the_config_stops_the_run(tmp_path, make_emulator):
+    """The catalog was discovered without the option: the run would silently keep Created_Time."""
+    emulator = make_emulator(records_per_module=20)
+    catalog = discover(tmp_path / "discover", tap_config(emulator, crm_modules=["Leads"]))
+    config = tap_config(emulator, crm_modules=["Leads"],
+                        stream_options={"crm_leads": {"replication_key": "Modified_Time"}})
+    run = run_tap(tmp_path, config, catalog=catalog)
+    assert_failed_cleanly(run, "stream_options.crm_leads.replication_key is Modified_Time, but the input "
+                          "catalog's replication key is Created_Time", config=config)
+    assert "Traceback" not in run.stderr and not [r for r in emulator.requests if "/bulk/" in r.path]
+    rediscovered = discover(tmp_path / "again", config)  # the remedy the line names works
+    agreeing = run_tap(tmp_path / "agree", config, catalog=rediscovered)
+    assert_records_match(agreeing, emulator, "crm", ["Leads"])
+    assert agreeing.final_state["bookmarks"]["crm_leads"]["replication_key"] == "Modified_Time"

@@ -103,3 +103,35 @@ def test_secrets_never_appear_in_repr():
 def test_creator_reports_must_name_owner_app_and_report():
     assert "creator_reports: 'sales/report' is not of the form owner/app/report" in problems(
         creator_reports=["sales/report"])
+
+
+def test_an_unknown_setting_is_named_with_the_closest_known_one():
+    text = problems(crm_module=["Leads"], start_dat="2024-01-01", colour="blue")
+    assert "crm_module: unknown setting; did you mean crm_modules?" in text
+    assert "start_dat: unknown setting; did you mean start_date?" in text
+    assert "colour: unknown setting\n" in text + "\n"  # nothing close: no guess
+
+
+def test_the_sdks_own_settings_are_known_and_null_means_not_set():
+    s = Settings.from_config({**BASE, "stream_maps": {"crm_leads": {"Email": None}}, "flattening_enabled": True,
+                              "flattening_max_depth": 2, "batch_config": None, "faker_config": None,
+                              "stream_map_config": {}, "start_date": None, "poll_interval": None})
+    assert s.start_date is None and s.poll_interval == 1.0
+
+
+def test_every_problem_of_a_config_is_reported_at_once():
+    text = problems(crm_modules=..., crm_module=["Leads"], data_center="mars", max_retries=0,
+                    poll_interval="fast", start_date="last tuesday", token_cache="yes",
+                    stream_options={"creator_a_b": {"cvid": 5}, "crm_leads": {"form": "F"}})
+    lines = text.splitlines()[1:]
+    for setting in ("crm_module:", "crm_modules / bigin_modules / creator_reports:", "data_center:",
+                    "max_retries:", "poll_interval:", "start_date:", "token_cache:",
+                    "stream_options.creator_a_b.cvid:", "stream_options.crm_leads.form:"):
+        assert sum(line.strip().startswith(f"- {setting}") for line in lines) == 1, (setting, text)
+    assert len(lines) == 9, text
+
+
+def test_the_longest_poll_wait_cannot_be_shorter_than_the_first():
+    assert "poll_max_interval: 0.5 is shorter than poll_interval (2)" in problems(
+        poll_interval=2, poll_max_interval=0.5)
+    assert Settings.from_config({**BASE, "poll_interval": 2, "poll_max_interval": 2}).poll_max_interval == 2
