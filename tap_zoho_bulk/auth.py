@@ -77,6 +77,16 @@ class ZohoAuth:
                 self.api_domain = self._token.api_domain
             return self._token.access_token
 
+    def verify(self) -> None:
+        """Refresh now, whatever the cache holds: proves Zoho accepts the client and the refresh
+        token (the connection test); the fresh token is cached for the runs after."""
+        with self._lock:
+            self._token = self._refresh()
+            self.api_domain = self._token.api_domain
+            if self._cache is not None:
+                with self._cache.refreshing():
+                    self._cache.store(self._token)
+
     def invalidate(self, token: str) -> None:
         """Forget `token` after Zoho rejected it, here and in the cache (a newer one is kept)."""
         with self._lock:

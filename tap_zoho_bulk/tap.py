@@ -19,10 +19,12 @@ from functools import cached_property
 from types import FrameType
 from typing import IO, Any
 
+import click
 import requests
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.plugin_base import JSONSchemaValidator
+from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
 from tap_zoho_bulk.auth import ZohoAuth
@@ -301,6 +303,49 @@ class TapZohoBulk(Tap):
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
             )
 
+    @classmethod
+    @override
+    def cb_test(cls, ctx: click.Context, param: click.Option, value: str) -> None:
+        """`--test` checks the connection (`check_connection`) in seconds: the SDK's syncs a record
+        of every stream after discovering them all; `--test=schema` stays the SDK's."""
+        if value != CliTestOptionValue.All.value:
+            super().cb_test(ctx, param, value)
+            return
+        given = ctx.params.get("config")
+        with _clear_errors(cls.logger):
+            tap = cls(config=getattr(given, "config", None),
+                      parse_env_config=getattr(given, "parse_env", False),
+                      validate_config=True, setup_mapper=False)
+            tap.check_connection()
+        ctx.exit()
+
+    def check_connection(self) -> None:
+        """One token refresh and one metadata call per configured product (per application for
+        Creator), no bulk job: a verdict line per product; ConnectionTestFailed if any fails."""
+        s = self._settings
+        try:
+            self.zoho_auth.verify()
+        except ZohoError as exc:
+            raise ConnectionTestFailed(
+                f"Connection test failed: token refresh at {s.accounts_url}: {exc}") from None
+        self.logger.info("Connection test: token refresh at %s: OK", s.accounts_url)
+        wanted = {"crm": s.crm_modules, "bigin": s.bigin_modules, "creator": s.creator_reports}
+        failed = []
+        for name, product in self.products.items():
+            if not wanted[name]:
+                continue
+            label = PRODUCT_LABELS[name]
+            try:
+                verdict = product.check_connection()
+            except ZohoError as exc:
+                failed.append(label)
+                self.logger.error("Connection test: %s: FAILED: %s", label, exc)
+            else:
+                self.logger.info("Connection test: %s: OK: %s", label, verdict)
+        if failed:
+            raise ConnectionTestFailed(f"Connection test failed: {', '.join(failed)} (see above)")
+        self.logger.info("Connection test passed")
+
     @override
     def run_discovery(self) -> str:
         with _clear_errors(self.logger):
@@ -335,6 +380,13 @@ class TapZohoBulk(Tap):
                 engine.downloads,
             )
             engine.close()
+
+
+PRODUCT_LABELS = {"crm": "Zoho CRM", "bigin": "Zoho Bigin", "creator": "Zoho Creator"}
+
+
+class ConnectionTestFailed(ZohoError):
+    """`--test` found a product it cannot read (the lines before it say which and why)."""
 
 
 class SyncStopped(BaseException):

@@ -172,3 +172,18 @@ def test_callbacks(make_emulator, base, module, envelope):
     finally:
         sink.shutdown()
         sink.server_close()
+
+
+def test_a_revoked_refresh_token_is_refused_and_its_access_tokens_still_work(make_emulator):
+    import requests as http
+
+    emu = make_emulator(records_per_module=2)
+    config = emu.tap_config()
+    form = {"grant_type": "refresh_token", "client_id": config["client_id"],
+            "client_secret": config["client_secret"], "refresh_token": config["refresh_token"]}
+    token = http.post(emu.url + "/oauth/v2/token", data=form, timeout=10).json()["access_token"]
+    emu.revoke_refresh_token(config["refresh_token"])
+    assert http.post(emu.url + "/oauth/v2/token", data=form, timeout=10).json() == {"error": "invalid_code"}
+    modules = http.get(emu.url + "/crm/v8/settings/modules", timeout=10,
+                       headers={"Authorization": f"Zoho-oauthtoken {token}"})
+    assert modules.status_code == 200

@@ -288,6 +288,11 @@ class ZohoEmulator:
         """Register another refresh token (another user, or narrower scopes)."""
         self._tokens.add_refresh_token(token, scopes)
 
+    def revoke_refresh_token(self, token: str) -> None:
+        """Revoke a refresh token: its grants answer invalid_code from now on, while the access
+        tokens issued before stay valid until they expire (a client may still hold one)."""
+        self._tokens.revoke_refresh_token(token)
+
     @property
     def requests(self) -> list[RequestLog]:
         """Every request served so far (a copy)."""

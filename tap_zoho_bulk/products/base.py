@@ -40,6 +40,11 @@ class BulkProduct(Protocol):
         """Streams this product offers for the configured modules / reports."""
         ...
 
+    def check_connection(self) -> str:
+        """What this token can read of the configured modules / reports, from one metadata call
+        (one per application for Creator) and no bulk job; raises a ZohoError saying why not."""
+        ...
+
     def count_records(self, stream: StreamDefinition, window: Window) -> int | None:
         """Records of `window` (one call of Zoho's record count API, its user criteria aside: a
         superset is safe), or None when the product cannot count."""

@@ -76,6 +76,10 @@ class TokenStore:
         with self._lock:
             self._grants[token] = RefreshGrant(token, granted)
 
+    def revoke_refresh_token(self, token: str) -> None:
+        with self._lock:
+            self._grants.pop(token, None)
+
     def grant(self, params: dict[str, str]) -> tuple[int, dict[str, object]]:
         """Handle ``grant_type=refresh_token``; returns (HTTP status, body)."""
         opts = self.options

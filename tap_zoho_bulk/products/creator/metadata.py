@@ -45,6 +45,7 @@ class CreatorMetadata:
         self._applications: list[dict[str, Any]] | None = None
         self._applications_refused = ""  # why Get Applications could not be read, for the error
         self._form_names: dict[str, list[str]] = {}
+        self._report_names: dict[str, set[str]] = {}  # per owner/app
         self._fields: dict[str, dict[str, dict[str, Any]]] = {}
 
     def get(self, path: str, key: str) -> list[dict[str, Any]]:
@@ -54,13 +55,18 @@ class CreatorMetadata:
         return value if isinstance(value, list) else []
 
     def check_report(self, owner: str, app: str, report: str) -> None:
-        """Stop with a line naming the setting when the report does not exist."""
-        try:
-            names = {r.get("link_name") for r in self.get(f"{owner}/{app}/reports", "reports")}
-        except ApiError as error:
-            if error.kind is Kind.NOT_FOUND:
-                raise ConfigError(f"creator_reports: {owner}/{app}/{report}: {error}") from None
-            raise
+        """Stop with a line naming the setting when the report does not exist (one call for all
+        the reports of an application)."""
+        key = f"{owner}/{app}"
+        if key not in self._report_names:
+            try:
+                listed = self.get(f"{key}/reports", "reports")
+                self._report_names[key] = {str(r["link_name"]) for r in listed if r.get("link_name")}
+            except ApiError as error:
+                if error.kind is Kind.NOT_FOUND:
+                    raise ConfigError(f"creator_reports: {owner}/{app}/{report}: {error}") from None
+                raise
+        names = self._report_names[key]
         if report not in names:
             raise ConfigError(
                 f"creator_reports: application {owner}/{app} has no report {report!r}; "

@@ -111,6 +111,16 @@ class CreatorProduct(BulkProduct):
                 LOGGER.warning("Skipping Zoho Creator report %s: %s", report, error)
         return streams
 
+    @override
+    def check_connection(self) -> str:
+        for report in self.reports:
+            owner, app, name = report.split("/")
+            self.metadata.check_report(owner, app, name)
+            self.metadata.app_format(owner, app)  # what a sync needs before its first job
+        apps = {report.rsplit("/", 1)[0] for report in self.reports}
+        return (f"{len(self.reports)} report(s) of {len(apps)} application(s) to export: "
+                f"{', '.join(self.reports)}")
+
     def _define(self, report: str, stream: str) -> StreamDefinition:
         owner, app, name = report.split("/")
         options = self.stream_options.get(stream, StreamOptions())

@@ -69,37 +69,48 @@ class CrmProduct(BulkProduct):
 
     @override
     def discover(self) -> list[StreamDefinition]:
-        setting = f"{self.name}_modules"
         try:
             listed = self._metadata("modules", {}, "modules") or []
         except ApiError as error:
             if error.kind is not Kind.ACCESS:
                 raise
-            LOGGER.warning("Skipping %s (%s: %s): %s", self.family.label, setting,
+            LOGGER.warning("Skipping %s (%s_modules: %s): %s", self.family.label, self.name,
                            ", ".join(self.modules), error)
             return []
-        by_name = {str(m.get("api_name")): m for m in listed if m.get("api_name")}
-        if self.modules == ("*",) or "*" in self.modules:
-            wanted = [name for name, meta in by_name.items() if self._readable(meta)]
-        else:
-            folded = {name.lower(): name for name in by_name}
-            unknown = [m for m in self.modules if m not in by_name and m.lower() not in folded]
-            if unknown:
-                raise ConfigError(
-                    f"{setting}: unknown module(s) {', '.join(unknown)}; this {self.family.label} "
-                    f"account has: {', '.join(sorted(by_name)) or 'no modules visible to the token'}"
-                )
-            wanted = []
-            for requested in self.modules:
-                name = requested if requested in by_name else folded[requested.lower()]
-                if self._readable(by_name[name], warn=True):
-                    wanted.append(name)
         streams = []
-        for module in dict.fromkeys(wanted):
+        for module in self._wanted(listed):
             definition = self._define(module)
             if definition is not None:
                 streams.append(definition)
         return streams
+
+    @override
+    def check_connection(self) -> str:
+        listed = self._metadata("modules", {}, "modules") or []
+        wanted = self._wanted(listed)
+        if not wanted:
+            raise ConfigError(f"{self.name}_modules: none of {', '.join(self.modules)} can be exported")
+        return f"{len(wanted)} module(s) to export: {', '.join(wanted)}"
+
+    def _wanted(self, listed: Sequence[Any]) -> list[str]:
+        """The configured modules (or every readable one for "*") among those Zoho lists; an
+        unknown name stops the run naming the setting and what the account has."""
+        by_name = {str(m.get("api_name")): m for m in listed if isinstance(m, Mapping) and m.get("api_name")}
+        if "*" in self.modules:
+            return [name for name, meta in by_name.items() if self._readable(meta)]
+        folded = {name.lower(): name for name in by_name}
+        unknown = [m for m in self.modules if m not in by_name and m.lower() not in folded]
+        if unknown:
+            raise ConfigError(
+                f"{self.name}_modules: unknown module(s) {', '.join(unknown)}; this {self.family.label} "
+                f"account has: {', '.join(sorted(by_name)) or 'no modules visible to the token'}"
+            )
+        wanted = []
+        for requested in self.modules:
+            name = requested if requested in by_name else folded[requested.lower()]
+            if self._readable(by_name[name], warn=True):
+                wanted.append(name)
+        return list(dict.fromkeys(wanted))
 
     def _readable(self, meta: Mapping[str, Any], *, warn: bool = False) -> bool:
         name = meta.get("api_name")
