@@ -98,6 +98,7 @@ class ZohoClient:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
         expect: Callable[[Any], bool] | None = None,
     ) -> tuple[int, Any]:
         """Send one API call; return (status, parsed body, None for 204).
@@ -108,7 +109,8 @@ class ZohoClient:
         where = f"{method} {urlsplit(url).path}"
 
         def attempt() -> tuple[int, Any]:
-            response = self._send(method, url, where, json=json, params=params, stream=False,
+            response = self._send(method, url, where, json=json, params=params, headers=headers or {},
+                                  stream=False,
                                   timeout=(CONNECT_TIMEOUT, min(self.timeout, JSON_READ_TIMEOUT)))
             body = _json_body(response, where)
             error = error_from_response(response.status_code, body, where)

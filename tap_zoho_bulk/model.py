@@ -67,6 +67,7 @@ class StreamDefinition:
     schema: dict[str, Any]
     primary_key: str
     replication_key: str | None
+    deleted: bool = False  # the module's deleted records (REST), not its bulk export
 
 
 @dataclass(frozen=True)

@@ -58,35 +58,45 @@ STREAM_OPTION_KEYS = {"replication_key", "criteria", "cvid", "form"}
 # The JSON schema the SDK shows in --about and validates first; semantic checks follow below.
 CONFIG_SCHEMA = th.PropertiesList(
     th.Property("client_id", th.StringType, required=True, secret=True,
-                description="OAuth client id of a Zoho self client or server-based client."),
+                description="OAuth client id of a Zoho self client or server-based client (README: Connect a "
+                "Zoho account). Secret: never printed or logged."),
     th.Property("client_secret", th.StringType, required=True, secret=True,
-                description="OAuth client secret."),
+                description="OAuth client secret. Secret: never printed or logged."),
     th.Property("refresh_token", th.StringType, required=True, secret=True,
-                description="OAuth refresh token carrying the bulk read and metadata scopes."),
+                description="OAuth refresh token carrying the bulk read and metadata scopes of the products "
+                "exported. Secret: never printed or logged."),
     th.Property("data_center", th.StringType, default="us",
                 allowed_values=list(DATA_CENTERS),
-                description="Zoho data centre of the account: us, eu, in, au, jp, ca, sa, cn, uk."),
+                description="Zoho data centre of the account: us, eu, in, au, jp, ca, sa, cn, uk. "
+                "Selects the accounts server, the API domain and the Creator host (README: Data "
+                "centres)."),
     th.Property("accounts_url", th.StringType,
-                description="Override of the accounts server base URL (proxy, emulator)."),
+                description="Override of the accounts server base URL (proxy, emulator). Default: from "
+                "data_center."),
     th.Property("api_url", th.StringType,
                 description="Override of the CRM/Bigin API domain. Default: the api_domain "
                 "returned with the access token."),
     th.Property("creator_url", th.StringType,
-                description="Override of the Zoho Creator host."),
+                description="Override of the Zoho Creator host. Default: from data_center."),
     th.Property("start_date", th.DateTimeType,
-                description="Lower bound (ISO 8601) of the first incremental window."),
+                description="Lower bound (ISO 8601) of the first incremental window; a value without offset "
+                "is UTC. Default: everything."),
     th.Property("crm_modules", th.ArrayType(th.StringType), default=[],
-                description='CRM module API names to export; ["*"] = every bulk-readable module.'),
+                description='CRM module API names to export (["Leads", "Sales_Orders"]); ["*"] = every '
+                "module bulk read supports."),
     th.Property("bigin_modules", th.ArrayType(th.StringType), default=[],
-                description='Bigin module API names to export; ["*"] = every bulk-readable module.'),
+                description='Bigin module API names to export (Accounts is Bigin\'s Companies, Pipelines its '
+                'deals); ["*"] = every module bulk read supports.'),
     th.Property("crm_api_version", th.StringType, default="v8", allowed_values=list(CRM_VERSIONS),
-                description="CRM API version used for bulk read and metadata."),
+                description="CRM API version used for bulk read and metadata: v2, v2.1, v3 ... v8; request "
+                "shapes follow the version."),
     th.Property("bigin_api_version", th.StringType, default="v2",
-                allowed_values=list(BIGIN_VERSIONS), description="Bigin API version."),
+                allowed_values=list(BIGIN_VERSIONS), description="Bigin API version: v1 or v2."),
     th.Property("creator_reports", th.ArrayType(th.StringType), default=[],
-                description='Creator reports as "owner/app/report" strings.'),
+                description='Creator reports as "owner/app/report" link names '
+                '("acme/sales-benin/Tous_les_Offres"); any number of owners and apps.'),
     th.Property("creator_api_version", th.StringType, default="v2.1",
-                allowed_values=list(CREATOR_VERSIONS), description="Creator bulk API version."),
+                allowed_values=list(CREATOR_VERSIONS), description="Creator bulk API version: v2.1 or v2."),
     th.Property("creator_time_zone", th.StringType,
                 description="IANA time zone of the Creator applications' dates (default: the "
                 "application's time_zone from the applications metadata)."),
@@ -97,19 +107,22 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description="Creator bulk jobs the tap creates per minute at most (Zoho allows 5 per "
                 "user)."),
     th.Property("stream_options", th.ObjectType(additional_properties=True), default={},
-                description="Per-stream options keyed by stream name: replication_key, criteria, "
-                "cvid (CRM/Bigin), form (Creator)."),
+                description="Per-stream options keyed by stream name: replication_key (default "
+                "Created_Time, Creator Added_Time; e.g. Modified_Time to catch updates), criteria "
+                "(CRM/Bigin: a Zoho criteria object; Creator: a criteria string; ANDed with the "
+                "incremental window), cvid (CRM/Bigin custom view id), form (Creator: the form "
+                "behind the report)."),
     th.Property("poll_interval", th.NumberType, default=1.0,
                 description="Seconds before the first job status poll; then a job is polled every "
                 "quarter of its age, at most poll_max_interval apart."),
     th.Property("poll_max_interval", th.NumberType, default=60.0,
                 description="Longest wait between two job status polls, in seconds."),
     th.Property("job_timeout", th.NumberType, default=7200.0,
-                description="Seconds a bulk job may take before the run fails."),
+                description="Seconds one bulk job may take before the run fails (state not advanced)."),
     th.Property("request_timeout", th.NumberType, default=300.0,
                 description="Seconds to wait for one HTTP response."),
     th.Property("max_retries", th.IntegerType, default=8,
-                description="Attempts for a transient failure (429, 5xx, connection reset)."),
+                description="Attempts for a transient failure (429, 5xx, connection reset, cut download)."),
     th.Property("max_concurrent_jobs", th.IntegerType,
                 description="Bulk jobs in flight at once, per product (default: CRM 10, Bigin 10, "
                 "Creator 5)."),
@@ -126,6 +139,10 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property("token_cache", th.BooleanType, default=True,
                 description="Keep the access token between runs in a file only this user can read "
                 "(under the user's cache directory), so repeated runs do not refresh it each time."),
+    th.Property("include_deleted", th.BooleanType, default=False,
+                description="Also export each CRM / Bigin module's deleted records, as a stream "
+                "<stream>_deleted (e.g. crm_leads_deleted) from Zoho's deleted-records API, "
+                "incremental on deleted_time."),
     th.Property("window_lag", th.NumberType, default=30,
                 description="Seconds before Zoho's current time (its Date header) at which each "
                 "incremental window ends."),
@@ -193,6 +210,7 @@ class Settings:
     window_lag: float = 30.0
     token_cache: bool = True
     on_invalid_value: str = "fail"
+    include_deleted: bool = False
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -323,6 +341,10 @@ class Settings:
             problems.append(
                 f"poll_max_interval: {timings[1]:g} is shorter than poll_interval ({timings[0]:g})")
         token_cache = flag("token_cache", True)
+        include_deleted = flag("include_deleted", False)
+        if include_deleted and not (crm_modules or bigin_modules):
+            problems.append("include_deleted: lists the deletions of CRM / Bigin modules, and "
+                            "crm_modules and bigin_modules are empty (Creator has no such API)")
         on_invalid_value = choice("on_invalid_value", ("fail", "null"), "fail")
         if problems:
             raise ConfigError("Invalid configuration:\n  - " + "\n  - ".join(problems))
@@ -357,6 +379,7 @@ class Settings:
             window_lag=timings[5],
             token_cache=token_cache,
             on_invalid_value=on_invalid_value,
+            include_deleted=include_deleted,
         )
 
 

@@ -147,18 +147,9 @@ class BulkReadStream(Stream):
         return StreamExport(self.definition, self.product, fields, self.options, windows, checkpoint)
 
     def _starting_instant(self, state: Mapping[str, Any]) -> dt.datetime | None:
-        """The bookmark, or start_date when it is later (or there is none).
-
-        Read from the state itself: the engine plans every stream before their syncs begin, and
-        the SDK's `get_starting_timestamp` knows a stream's start only once its own sync began.
-        """
-        bookmark = None
-        value = state.get("replication_key_value")
-        if value and state.get("replication_key") == self.replication_key:
-            bookmark = dt.datetime.fromisoformat(str(value))
-            bookmark = bookmark if bookmark.tzinfo else bookmark.replace(tzinfo=dt.UTC)
-        starts = [s for s in (bookmark, self.start_date) if s is not None]
-        return max(starts) if starts else None
+        """Read from the state itself: the engine plans every stream before their syncs begin, and
+        the SDK's `get_starting_timestamp` knows a stream's start only once its own sync began."""
+        return starting_instant(state, self.replication_key, self.start_date)
 
     @override
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
@@ -452,6 +443,20 @@ class BulkReadStream(Stream):
             self._write_schema_message()
         header = [self._renames.get(column, column) for column in header]
         return header, list(added)
+
+
+def starting_instant(
+    state: Mapping[str, Any], replication_key: str | None, start_date: dt.datetime | None
+) -> dt.datetime | None:
+    """Where a stream's next window starts: its bookmark, or start_date when that is later (or
+    there is no bookmark, or the bookmark is of another replication key)."""
+    bookmark = None
+    value = state.get("replication_key_value")
+    if value and state.get("replication_key") == replication_key:
+        bookmark = dt.datetime.fromisoformat(str(value))
+        bookmark = bookmark if bookmark.tzinfo else bookmark.replace(tzinfo=dt.UTC)
+    starts = [s for s in (bookmark, start_date) if s is not None]
+    return max(starts) if starts else None
 
 
 def _one_line_per_failure(record: logging.LogRecord) -> bool:

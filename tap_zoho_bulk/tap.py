@@ -29,6 +29,8 @@ from typing_extensions import override
 
 from tap_zoho_bulk.auth import ZohoAuth
 from tap_zoho_bulk.client import ZohoClient
+from tap_zoho_bulk.deleted import TABLE_SUFFIX as DELETED_TABLE
+from tap_zoho_bulk.deleted import DeletedRecordsStream, catalogued_definition, deleted_definition
 from tap_zoho_bulk.engine import ExportEngine, Limits
 from tap_zoho_bulk.errors import ConfigError, ZohoError
 from tap_zoho_bulk.model import StreamDefinition
@@ -233,7 +235,19 @@ class TapZohoBulk(Tap):
                     "crm_modules / bigin_modules / creator_reports: none of the configured modules "
                     "and reports can be exported with this token (see the warnings above)"
                 )
-        return definitions
+        if not s.include_deleted:
+            return definitions
+        with_deleted = []  # each module's deletions next to it (Creator has no deleted-records API)
+        for definition in definitions:
+            with_deleted.append(definition)
+            if definition.product != "creator":
+                with_deleted.append(deleted_definition(definition))
+        names = [d.name for d in with_deleted]
+        clashes = sorted({name for name in names if names.count(name) > 1})
+        if clashes:
+            raise ConfigError(f"include_deleted: the stream name(s) {', '.join(clashes)} would be both "
+                              "a module's and another module's deleted records")
+        return with_deleted
 
     def _definitions_from_catalog(self) -> list[StreamDefinition] | None:
         """Stream definitions from the input catalog, if it has what a sync needs."""
@@ -244,6 +258,13 @@ class TapZohoBulk(Tap):
         for entry in catalog.values():
             if entry.database not in self.products or not entry.table:
                 return None  # not a catalog this tap wrote: discover from Zoho instead
+            if entry.table.endswith(DELETED_TABLE):
+                if not self._settings.include_deleted:
+                    self.logger.warning("%s: in the catalog, not synced: include_deleted is false",
+                                        entry.tap_stream_id)
+                    continue
+                definitions.append(catalogued_definition(entry.tap_stream_id, entry.database, entry.table))
+                continue
             schema = entry.schema.to_dict()
             options = self._settings.stream_options.get(entry.tap_stream_id, StreamOptions())
             replication_key = entry.replication_key or entry.metadata.root.replication_key
@@ -259,7 +280,14 @@ class TapZohoBulk(Tap):
             ))
         return definitions
 
-    def _build_stream(self, definition: StreamDefinition) -> BulkReadStream:
+    def _build_stream(self, definition: StreamDefinition) -> Stream:
+        if definition.deleted:
+            product = self.products[definition.product]
+            assert isinstance(product, CrmProduct)
+            return DeletedRecordsStream(
+                self, definition, product, sync_end=lambda: self.sync_end,
+                start_date=self._settings.start_date, on_synced=self._stream_synced,
+            )
         return BulkReadStream(
             self,
             definition,
@@ -278,7 +306,7 @@ class TapZohoBulk(Tap):
         catalog = super().catalog_dict
         for entry in catalog.get("streams", []):
             stream = self.streams.get(entry["tap_stream_id"])
-            if isinstance(stream, BulkReadStream):
+            if isinstance(stream, BulkReadStream | DeletedRecordsStream):
                 entry["database_name"] = stream.definition.product
                 entry["table_name"] = stream.definition.target
         return catalog

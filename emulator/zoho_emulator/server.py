@@ -40,6 +40,7 @@ from zoho_emulator.crm.bulk_api import BulkReadApi
 from zoho_emulator.crm.bulk_jobs import JobStore
 from zoho_emulator.crm.callbacks import CallbackSender
 from zoho_emulator.crm.count_api import RecordCountApi
+from zoho_emulator.crm.deleted_records_api import DeletedRecordsApi
 from zoho_emulator.crm.metadata_api import MetadataApi
 from zoho_emulator.crm.replies import (
     CrmErrorReply,
@@ -174,6 +175,7 @@ class ZohoEmulator:
         for product in PRODUCTS:
             self.router.add(BulkReadApi(self._ctx, product).routes())
             self.router.add(MetadataApi(self._ctx, product).routes())
+            self.router.add(DeletedRecordsApi(self._ctx, product).routes())
             if product.count_versions and opts.count_api:
                 self.router.add(RecordCountApi(self._ctx, product).routes())
         creator_gate = CreatorGate(self._ctx)

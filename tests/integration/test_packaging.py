@@ -1,12 +1,16 @@
-"""What `pip install .` of the tap installs: the tap, and nothing of its test double."""
+"""What `pip install .` of the tap installs (the tap, and nothing of its test double), and the
+plugin definition and settings table a user reads (meltano.yml, README) equal to the tap's own."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
+
+from tap_zoho_bulk.settings import SDK_SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,3 +42,57 @@ def test_the_tap_wheel_holds_the_tap_only(tmp_path):
     assert entry_points.split() == ["[console_scripts]", "tap-zoho-bulk", "=", "tap_zoho_bulk.tap:TapZohoBulk.cli"]
     assert "License-Expression: Apache-2.0" in metadata
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
+
+
+def about(fmt):
+    run = subprocess.run([sys.executable, "-m", "tap_zoho_bulk", "--about", "--format", fmt],
+                         capture_output=True, text=True, check=True)
+    return run.stdout
+
+
+def test_the_readme_settings_table_is_the_one_about_prints():
+    printed = about("markdown").split("\n## Settings\n", 1)[1]
+    table = [line for line in printed.splitlines() if line.startswith("|")]
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("<!-- settings table: scripts/update_settings_docs.py -->", 1)[1]
+    section = section.split("<!-- end of settings table -->", 1)[0]
+    assert [line for line in section.splitlines() if line.strip()] == table
+    assert any(line.startswith("| include_deleted |") for line in table)
+
+
+def test_meltano_yml_declares_every_setting_with_its_kind_and_the_real_capabilities():
+    import yaml
+
+    info = json.loads(about("json"))
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    (extractor,) = project["plugins"]["extractors"]
+    assert sorted(extractor["capabilities"]) == sorted(info["capabilities"])
+    settings = {s["name"]: s for s in extractor["settings"]}
+    own = {name for name in info["settings"]["properties"] if name not in SDK_SETTINGS}
+    assert set(settings) == own
+    kinds = {"string": {"string", "password", "options", "date_iso8601"}, "integer": {"integer"},
+             "number": {"decimal"}, "boolean": {"boolean"}, "array": {"array"}, "object": {"object"}}
+    for name, schema in info["settings"]["properties"].items():
+        if name in SDK_SETTINGS:
+            continue
+        types = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
+        json_type = next(t for t in types if t != "null")
+        assert settings[name]["kind"] in kinds[json_type], name
+        assert settings[name]["description"] == schema["description"], name
+        assert (settings[name]["kind"] == "password") == bool(schema.get("secret")), name
+        if "enum" in schema:
+            assert [o["value"] for o in settings[name]["options"]] == schema["enum"], name
+
+
+def test_the_prod_environment_shows_all_three_products():
+    text = (ROOT / "meltano.yml").read_text()
+    prod = text.split("- name: prod\n", 1)[1]
+    assert 'crm_modules: ["*"]' in prod
+    for setting in ("bigin_modules:", "creator_reports:", "include_deleted:", "data_center:"):
+        assert f"# {setting}" in prod, setting
+
+
+def test_the_settings_docs_script_finds_nothing_to_update():
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "update_settings_docs.py"), "--check"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr

@@ -118,3 +118,45 @@ def test_job_id_from_the_create_response():
                          "details": {"id": "554023000000568002", "operation": "read", "state": "ADDED"}}],
                "info": {}}
     assert product().job_id(created) == "554023000000568002"
+
+
+class ListingClient:
+    """Answers the deleted-records calls with the given (status, body) pairs, in order."""
+
+    def __init__(self, answers):
+        self.answers, self.calls = list(answers), []
+
+    def request_json(self, method, url, *, params=None, headers=None, expect=None, json=None):
+        self.calls.append((method, url, params, headers))
+        status, body = self.answers.pop(0)
+        assert status == 204 or expect(body)
+        return status, body
+
+
+def entry(n):
+    return {"id": str(n), "deleted_time": "2024-01-01T10:00:00+05:30"}
+
+
+@pytest.mark.parametrize(("family", "version"), [("crm", "v8"), ("crm", "v2"), ("bigin", "v2"), ("bigin", "v1")])
+def test_deleted_records_page_until_more_records_is_false(family, version):
+    client = ListingClient([
+        (200, {"data": [entry(1), entry(2)], "info": {"page": 1, "more_records": True}}),
+        (200, {"data": [entry(3)], "info": {"page": 2, "more_records": False}}),
+    ])
+    crm = CrmProduct(FAMILIES[family], version, client=client, modules=["Leads"], stream_options={},
+                     base_url=lambda: "https://www.zohoapis.eu")
+    since = dt.datetime(2024, 1, 1, 4, 29, 59, tzinfo=UTC)
+    assert [e["id"] for e in crm.deleted_records("Leads", since)] == ["1", "2", "3"]
+    url = f"https://www.zohoapis.eu/{family}/{version}/Leads/deleted"
+    assert client.calls == [
+        ("GET", url, {"type": "all", "page": page, "per_page": 200},
+         {"If-Modified-Since": "2024-01-01T04:29:59+00:00"}) for page in (1, 2)
+    ]
+
+
+def test_deleted_records_end_at_a_204_and_ask_everything_without_a_start():
+    client = ListingClient([(200, {"data": [entry(1)], "info": {"more_records": True}}), (204, None)])
+    crm = CrmProduct(FAMILIES["crm"], "v8", client=client, modules=["Leads"], stream_options={},
+                     base_url=lambda: "https://www.zohoapis.eu")
+    assert [e["id"] for e in crm.deleted_records("Leads", None)] == ["1"]
+    assert [call[3] for call in client.calls] == [{}, {}]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from zoho_emulator.accounts.api_tokens import authenticate, module_scopes, require_any
+from zoho_emulator.accounts.api_tokens import require_any
 from zoho_emulator.context import EmulatorContext
 from zoho_emulator.core.routing import Request, Response, Route
 from zoho_emulator.crm import criteria, search_criteria
 from zoho_emulator.crm.field_paths import FieldPaths
 from zoho_emulator.crm.field_specs import Record
 from zoho_emulator.crm.replies import CrmErrorReply, bad_method
+from zoho_emulator.crm.rest_modules import readable_module
 from zoho_emulator.crm.versions import ProductSpec
 
 SEARCH_PARAMS = ("criteria", "email", "phone", "word")
@@ -43,13 +44,8 @@ class RecordCountApi:
         """``{"count": N}`` of the module's records matching ``criteria`` / ``email`` / ``phone`` /
         ``word``, or of all of them (also for a ``cvid``: the emulator has no custom views)."""
         ctx, key = self.ctx, self.product.key
-        token = authenticate(request, ctx.tokens)
-        module = request.params["module"]
+        token, module = readable_module(ctx, self.product, request)
         dataset = ctx.dataset
-        if not dataset.has_module(key, module) or not dataset.module_spec(key, module).api_supported:
-            raise CrmErrorReply("INVALID_MODULE", {"resource_path_index": 0})
-        spec = dataset.module_spec(key, module)
-        require_any(token, module_scopes(self.product.scope_prefix, spec.scope_names))
         present = [name for name in ("cvid", *SEARCH_PARAMS) if name in request.query]
         if len(present) > 1:  # cvid with a search parameter (or two search parameters)
             raise CrmErrorReply("AMBIGUITY_DURING_PROCESSING", {"params": present})

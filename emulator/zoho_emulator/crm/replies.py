@@ -37,6 +37,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "MANDATORY_NOT_FOUND": (400, "required field not found"),
     "REQUIRED_PARAM_MISSING": (400, "One of the expected parameter is missing"),
     "INVALID_MODULE": (400, "the module name given seems to be invalid"),
+    "INVALID_DATA": (400, "invalid data"),
     "MODULE_NOT_SUPPORTED": (400, "The given module is not supported for bulk read."),
     "FIELD_NOT_AVAILABLE": (400, "The given field is not available in the module."),
     "FIELD_NOT_SUPPORTED": (400, "The given field is not supported for bulk read."),
