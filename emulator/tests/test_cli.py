@@ -55,3 +55,23 @@ def test_cli_flags_map_to_options():
     assert (defaults.clock_offset, defaults.count_api) == (0.0, True)
     help_text = _parser().format_help()
     assert all(flag in help_text for flag in ("--clock-offset", "--no-count-api", "--job-duration"))
+
+
+def test_every_option_has_a_help_text():
+    parser = _parser()
+    for action in parser._actions:
+        assert action.help, action.option_strings
+
+
+def test_a_busy_port_is_one_clear_line_and_exit_code_2():
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "zoho_emulator", "--port", str(port), "--records", "1"],
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip() == (f"zoho-emulator: 127.0.0.1:{port} is in use (another emulator?): stop it, or "
+                                  "choose another port with --port (0 = any free port)")

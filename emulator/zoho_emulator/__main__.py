@@ -6,6 +6,7 @@ Handy for manual runs of the tap (``--config-out`` writes a ready tap config).
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import signal
 import sys
@@ -20,10 +21,12 @@ from zoho_emulator.server import ZohoEmulator
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zoho-emulator", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765, help="0 = any free port")
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--records", type=int, default=200, help="records per module")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=8765,
+                        help="port to listen on (default: %(default)s); 0 = any free port")
+    parser.add_argument("--seed", type=int, default=42,
+                        help="seed of the generated records: same seed, same data (default: %(default)s)")
+    parser.add_argument("--records", type=int, default=200, help="records per module (default: %(default)s)")
     parser.add_argument("--config-out", type=Path, help="write a tap config JSON here")
     parser.add_argument("--page-size", type=int, default=EmulatorOptions.page_size,
                         help="records per bulk read page (Zoho: 200000)")
@@ -51,7 +54,14 @@ def main(argv: list[str] | None = None) -> int:
         verbose=args.verbose,
     )
     dataset = Dataset.generate(seed=args.seed, records_per_module=args.records, timezone=options.org_timezone)
-    emulator = ZohoEmulator(options=options, dataset=dataset).start()
+    try:
+        emulator = ZohoEmulator(options=options, dataset=dataset).start()
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f"zoho-emulator: {args.host}:{args.port} is in use (another emulator?): stop it, or choose "
+              "another port with --port (0 = any free port)", file=sys.stderr)
+        return 2
     if args.config_out:
         args.config_out.write_text(json.dumps(emulator.demo_config(), indent=2) + "\n")
     print(f"Zoho emulator listening on {emulator.url}", flush=True)
