@@ -100,7 +100,8 @@ class DeletedRecordsStream(Stream):
         since = start - dt.timedelta(seconds=1) if start is not None else None
         emitted = 0
         try:
-            listed = (self._record(entry) for entry in self.product.deleted_records(self.module, since))
+            listed = (deletion_record(self.name, entry)
+                      for entry in self.product.deleted_records(self.module, since))
             for record in in_window(listed, start, end):
                 emitted += 1
                 yield record
@@ -117,24 +118,25 @@ class DeletedRecordsStream(Stream):
         LOGGER.info("%s: %d deletions up to %s", self.name, emitted, format_instant(end))
         self._on_synced(self.name)
 
-    def _record(self, entry: Mapping[str, Any]) -> dict[str, Any]:
-        """A deletion as the schema says: deleted_time in UTC like every date-time of the tap."""
-        record_id, deleted = entry.get("id"), entry.get(REPLICATION_KEY)
-        try:
-            when = dt.datetime.fromisoformat(str(deleted).replace("Z", "+00:00"))
-        except ValueError:
-            when = None
-        if record_id in (None, "") or when is None or when.tzinfo is None:
-            raise DataError(f"{self.name}: Zoho listed a deletion without a valid id and deleted_time "
-                            f"(id {record_id!r}, deleted_time {deleted!r})")
-        return {
-            "id": str(record_id),
-            "display_name": _text(entry.get("display_name")),
-            "type": _text(entry.get("type")),
-            "deleted_time": format_instant(when),
-            "deleted_by": _user(entry.get("deleted_by")),
-            "created_by": _user(entry.get("created_by")),
-        }
+
+def deletion_record(stream: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A deletion as the schema says: deleted_time in UTC like every date-time of the tap."""
+    record_id, deleted = entry.get("id"), entry.get(REPLICATION_KEY)
+    try:
+        when = dt.datetime.fromisoformat(str(deleted).replace("Z", "+00:00"))
+    except ValueError:
+        when = None
+    if record_id in (None, "") or when is None or when.tzinfo is None:
+        raise DataError(f"{stream}: Zoho listed a deletion without a valid id and deleted_time "
+                        f"(id {record_id!r}, deleted_time {deleted!r})")
+    return {
+        "id": str(record_id),
+        "display_name": _text(entry.get("display_name")),
+        "type": _text(entry.get("type")),
+        "deleted_time": format_instant(when),
+        "deleted_by": _user(entry.get("deleted_by")),
+        "created_by": _user(entry.get("created_by", entry.get("Created_By"))),  # old APIs: Created_By
+    }
 
 
 def in_window(

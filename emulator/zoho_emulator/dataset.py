@@ -37,6 +37,7 @@ SYSTEM_FIELDS = ("Created_Time", "Modified_Time", "Created_By", "Modified_By", "
 
 ModuleCounts = Mapping[str | tuple[str, str], int]
 CREATOR = "creator"
+DELETION_TYPES = ("recycle", "permanent")  # the `type` of a deleted-records entry
 
 
 class _Module:
@@ -443,9 +444,15 @@ class Dataset:
             return copy.deepcopy(record)
 
     def delete_records(
-        self, product: str, module: str, ids: Iterable[str], deleted_time: dt.datetime | None = None
+        self,
+        product: str,
+        module: str,
+        ids: Iterable[str],
+        deleted_time: dt.datetime | None = None,
+        type: str = "recycle",  # named as Zoho's field and the API's parameter
     ) -> list[dict[str, Any]]:
-        """Delete CRM/Bigin records (to the recycle bin) at ``deleted_time`` (timezone-aware) or now.
+        """Delete CRM/Bigin records at ``deleted_time`` (timezone-aware) or now: to the recycle bin
+        (``type="recycle"``) or for good (``type="permanent"``).
 
         Later exports and counts no longer see them (jobs already created keep their snapshot);
         each deletion is remembered as the deleted-records API lists it
@@ -455,6 +462,8 @@ class Dataset:
             raise ValueError("delete_records supports the CRM and Bigin products only")
         if deleted_time is not None and deleted_time.tzinfo is None:
             raise ValueError("deleted_time must be timezone-aware")
+        if type not in DELETION_TYPES:
+            raise ValueError(f"type must be one of {DELETION_TYPES}, not {type!r}")
         wanted = list(dict.fromkeys(ids))
         with self._lock:
             state = self._module(product, module)
@@ -470,7 +479,7 @@ class Dataset:
                     "deleted_time": stamp,
                     "deleted_by": {"id": user["id"], "name": user["name"]},
                     "created_by": self._user_ref(product, state.by_id[record_id].get("Created_By")),
-                    "type": "recycle",
+                    "type": type,
                 }
                 for record_id in wanted
             ]

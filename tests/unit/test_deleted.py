@@ -22,3 +22,23 @@ def test_the_window_is_half_open_and_each_id_is_emitted_once():
     ]
     assert [r["id"] for r in in_window(listed, start, end)] == ["at-start", "inside"]
     assert [r["id"] for r in in_window(listed, None, end)] == ["before", "at-start", "inside"]
+
+
+def test_a_listed_deletion_becomes_a_utc_record_whatever_the_spelling_of_created_by():
+    import pytest
+
+    from tap_zoho_bulk.deleted import deletion_record
+    from tap_zoho_bulk.errors import DataError
+
+    entry = {"id": 5725767000000123456, "display_name": "Zoë", "type": "recycle",
+             "deleted_time": "2024-01-01T10:00:00+05:30", "deleted_by": {"id": "1", "name": "A"},
+             "Created_By": {"id": "2", "name": "B"}}
+    assert deletion_record("crm_leads_deleted", entry) == {
+        "id": "5725767000000123456", "display_name": "Zoë", "type": "recycle",
+        "deleted_time": "2024-01-01T04:30:00+00:00", "deleted_by": {"id": "1", "name": "A"},
+        "created_by": {"id": "2", "name": "B"},
+    }
+    for broken in ({**entry, "deleted_time": "yesterday"}, {**entry, "id": ""},
+                   {**entry, "deleted_time": "2024-01-01T10:00:00"}):
+        with pytest.raises(DataError, match="crm_leads_deleted: Zoho listed a deletion"):
+            deletion_record("crm_leads_deleted", broken)
