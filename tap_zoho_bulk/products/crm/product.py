@@ -102,9 +102,11 @@ class CrmProduct(BulkProduct):
         folded = {name.lower(): name for name in by_name}
         unknown = [m for m in self.modules if m not in by_name and m.lower() not in folded]
         if unknown:
+            exportable = sorted(name for name, meta in by_name.items() if self._readable(meta))
             raise ConfigError(
                 f"{self.name}_modules: unknown module(s) {', '.join(unknown)}; this {self.family.label} "
-                f"account has: {', '.join(sorted(by_name)) or 'no modules visible to the token'}"
+                "account's modules bulk read can export: "
+                f"{', '.join(exportable) or 'none visible to the token'}"
             )
         wanted = []
         for requested in self.modules:
