@@ -94,8 +94,15 @@ class DeletedRecordsStream(Stream):
         start, end = starting_instant(state, REPLICATION_KEY, self.start_date), self._sync_end()
         if start is not None and start >= end:
             LOGGER.info("%s: the bookmark is at Zoho's current time; nothing to read", self.name)
-            self._on_synced(self.name)
-            return
+        else:
+            yield from self._window(state, start, end)
+        self._on_synced(self.name)
+
+    def _window(
+        self, state: dict[str, Any], start: dt.datetime | None, end: dt.datetime
+    ) -> Iterator[dict[str, Any]]:
+        """The deletions of [start, end), then the bookmark at `end` (left as it was when Zoho
+        lists no deleted records for the module)."""
         # Asked from a second earlier whatever Zoho's bound (> or >=); the window decides exactly.
         since = start - dt.timedelta(seconds=1) if start is not None else None
         emitted = 0
@@ -110,13 +117,11 @@ class DeletedRecordsStream(Stream):
                 raise
             LOGGER.warning("%s: Zoho lists no deleted records for module %s (%s); the bookmark "
                            "stays where it was", self.name, self.module, error)
-            self._on_synced(self.name)
             return
         state["replication_key"] = REPLICATION_KEY
         state["replication_key_value"] = format_instant(end)
         self.finalize_state_progress_markers(state)
         LOGGER.info("%s: %d deletions up to %s", self.name, emitted, format_instant(end))
-        self._on_synced(self.name)
 
 
 def deletion_record(stream: str, entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -145,9 +150,10 @@ def in_window(
     """The deletions of [start, end), each id once: a deletion made while the pages are read
     shifts them (newest first), so a record may be listed twice."""
     seen: set[str] = set()
+    low, high = format_instant(start) if start is not None else "", format_instant(end)
     for record in records:
-        instant = dt.datetime.fromisoformat(record[REPLICATION_KEY])
-        if record["id"] in seen or instant >= end or (start is not None and instant < start):
+        instant = record[REPLICATION_KEY]  # format_instant's fixed-width UTC: text order is time order
+        if record["id"] in seen or not low <= instant < high:
             continue
         seen.add(record["id"])
         yield record

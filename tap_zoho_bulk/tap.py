@@ -209,6 +209,12 @@ class TapZohoBulk(Tap):
             ),
         }
 
+    def _configured_products(self) -> list[BulkProduct]:
+        """The products the config selects modules or reports of (in the order of `products`)."""
+        s = self._settings
+        selected = {"crm": s.crm_modules, "bigin": s.bigin_modules, "creator": s.creator_reports}
+        return [product for name, product in self.products.items() if selected[name]]
+
     # --- discovery ------------------------------------------------------------------------------
 
     @override
@@ -224,12 +230,10 @@ class TapZohoBulk(Tap):
 
     def _discover_definitions(self) -> list[StreamDefinition]:
         s = self._settings
-        wanted = {"crm": s.crm_modules, "bigin": s.bigin_modules, "creator": s.creator_reports}
         definitions: list[StreamDefinition] = []
         with _clear_errors(self.logger):
-            for product_name, selection in wanted.items():
-                if selection:
-                    definitions.extend(self.products[product_name].discover())
+            for product in self._configured_products():
+                definitions.extend(product.discover())
             if not definitions:
                 raise ConfigError(
                     "crm_modules / bigin_modules / creator_reports: none of the configured modules "
@@ -357,19 +361,15 @@ class TapZohoBulk(Tap):
             raise ConnectionTestFailed(
                 f"Connection test failed: token refresh at {s.accounts_url}: {exc}") from None
         self.logger.info("Connection test: token refresh at %s: OK", s.accounts_url)
-        wanted = {"crm": s.crm_modules, "bigin": s.bigin_modules, "creator": s.creator_reports}
         failed = []
-        for name, product in self.products.items():
-            if not wanted[name]:
-                continue
-            label = PRODUCT_LABELS[name]
+        for product in self._configured_products():
             try:
                 verdict = product.check_connection()
             except ZohoError as exc:
-                failed.append(label)
-                self.logger.error("Connection test: %s: FAILED: %s", label, exc)
+                failed.append(product.label)
+                self.logger.error("Connection test: %s: FAILED: %s", product.label, exc)
             else:
-                self.logger.info("Connection test: %s: OK: %s", label, verdict)
+                self.logger.info("Connection test: %s: OK: %s", product.label, verdict)
         if failed:
             raise ConnectionTestFailed(f"Connection test failed: {', '.join(failed)} (see above)")
         self.logger.info("Connection test passed")
@@ -408,9 +408,6 @@ class TapZohoBulk(Tap):
                 engine.downloads,
             )
             engine.close()
-
-
-PRODUCT_LABELS = {"crm": "Zoho CRM", "bigin": "Zoho Bigin", "creator": "Zoho Creator"}
 
 
 class ConnectionTestFailed(ZohoError):

@@ -21,6 +21,7 @@ class BulkProduct(Protocol):
     """The per-product half of a bulk export (CRM and Bigin share one implementation)."""
 
     name: str
+    label: str  # the product as a person names it: Zoho CRM, Zoho Bigin, Zoho Creator
     # True when a window may be cut in parts that each fit in one page (CRM, Bigin: Zoho
     # re-evaluates the query for every page). Creator pages with a cursor and is not cut.
     splits_windows: bool

@@ -29,8 +29,9 @@ from zoho_emulator.core.routing import Request, Response, Route
 from zoho_emulator.crm.replies import CrmErrorReply, bad_method
 from zoho_emulator.crm.rest_modules import readable_module
 from zoho_emulator.crm.versions import ProductSpec
+from zoho_emulator.dataset import DELETION_TYPES
 
-TYPES = ("all", "recycle", "permanent")
+TYPES = ("all", *DELETION_TYPES)
 MAX_PER_PAGE = 200
 POSITIVE = re.compile(r"[0-9]+")  # ASCII digits only: str.isdigit() also takes "²"
 

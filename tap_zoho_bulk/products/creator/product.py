@@ -69,6 +69,7 @@ class CreatorProduct(BulkProduct):
     """Bulk read and metadata of Zoho Creator reports."""
 
     name = "creator"
+    label = "Zoho Creator"
     # A report shows some of its form's fields: schema columns absent from an export are normal.
     partial_exports = True
     splits_windows = False  # batches continue with a record cursor

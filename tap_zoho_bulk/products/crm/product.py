@@ -52,6 +52,7 @@ class CrmProduct(BulkProduct):
     ) -> None:
         self.family = family
         self.name = family.name
+        self.label = family.label
         self.version = version
         self.shape = family.shapes[version]
         self.client = client
