@@ -66,6 +66,9 @@ class Limits:
     max_concurrent_jobs: int
     downloads_per_minute: int
     creates_per_minute: int | None = None  # Creator: 5 per user
+    # The products whose downloads count against one per-user limit share one name here (CRM and
+    # Bigin: one Zoho user, one token); None = the product's own limit.
+    download_quota: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,9 +222,10 @@ class ExportEngine:
             for name, lim in self.limits.items() if lim.creates_per_minute
         }
         # One second over the minute: Zoho counts a download when it arrives, the tap when it sends.
+        quotas: dict[str, RateLimiter] = {}
         self._download_limiters = {
-            name: RateLimiter(lim.downloads_per_minute, 61.0, what="result downloads",
-                              clock=clock, sleep=sleep)
+            name: quotas.setdefault(lim.download_quota or name, RateLimiter(
+                lim.downloads_per_minute, 61.0, what="result downloads", clock=clock, sleep=sleep))
             for name, lim in self.limits.items()
         }
         now = clock()

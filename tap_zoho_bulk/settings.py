@@ -127,8 +127,8 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description="Bulk jobs in flight at once, per product (default: CRM 10, Bigin 10, "
                 "Creator 5)."),
     th.Property("downloads_per_minute", th.IntegerType, default=10,
-                description="Result downloads per minute, per product (Zoho allows 10 per user; "
-                "lower it when several runs share one Zoho user)."),
+                description="Result downloads per minute: CRM and Bigin together, Creator on its own "
+                "(Zoho allows 10 per user; lower it when several runs share one Zoho user)."),
     th.Property("download_ahead_mb", th.NumberType, default=1024,
                 description="Temporary disk for results downloaded ahead of the stream being "
                 "emitted, in MB."),

@@ -47,6 +47,9 @@ from tap_zoho_bulk.tokencache import TokenCache, default_directory
 # Bulk jobs in flight at once per product unless max_concurrent_jobs says otherwise. Zoho documents
 # no limit on bulk read jobs in progress for CRM and Bigin; Creator creates 5 per user per minute.
 DEFAULT_CONCURRENT_JOBS = {"crm": 10, "bigin": 10, "creator": 5}
+# CRM and Bigin downloads are counted together: one Zoho user's 10 a minute (the strict reading of
+# Zoho's "10 download requests per minute"; a 429 there locks every download out for a minute).
+DOWNLOAD_QUOTAS = {"crm": "crm+bigin", "bigin": "crm+bigin"}
 
 
 class TapZohoBulk(Tap):
@@ -166,6 +169,7 @@ class TapZohoBulk(Tap):
                 max_concurrent_jobs=s.max_concurrent_jobs or DEFAULT_CONCURRENT_JOBS[name],
                 downloads_per_minute=s.downloads_per_minute,
                 creates_per_minute=s.creator_jobs_per_minute if name == "creator" else None,
+                download_quota=DOWNLOAD_QUOTAS.get(name),
             )
             for name in self.products
         }

@@ -111,10 +111,10 @@ class FakeZoho:
         path = urlsplit(url).path
         if method == "POST" and path.endswith("/read"):
             return 201, self._create(json["query"])
-        match = re.fullmatch(r"/crm/bulk/v8/read/(\d+)", path)
+        match = re.fullmatch(r"/(?:crm|bigin)/bulk/v8/read/(\d+)", path)
         if method == "GET" and match:
             return 200, self._status(match.group(1))
-        match = re.fullmatch(r"/crm/v8/(\w+)/actions/count", path)
+        match = re.fullmatch(r"/(?:crm|bigin)/v8/(\w+)/actions/count", path)
         if method == "GET" and match:
             if not self.counts:
                 raise ApiError(Kind.NOT_FOUND, 404, "INVALID_URL_PATTERN", "no such URL")

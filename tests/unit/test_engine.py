@@ -225,6 +225,37 @@ def test_downloads_keep_within_zohos_limit_per_minute():
     assert all(later - earlier >= 60.0 for earlier, later in zip(times, times[10:], strict=False))
 
 
+def _two_products(quota: str | None) -> tuple[FakeZoho, ExportEngine]:
+    """Leads of product "crm" and Contacts of a second product, each limited to 3 downloads a
+    minute, counted together when both name the same quota."""
+    clock = FakeClock()
+    zoho = FakeZoho(clock, page_size=25, duration=1.0)
+    exports = []
+    for name, module in (("crm", "Leads"), ("bigin", "Contacts")):
+        product = CrmProduct(FAMILIES["crm"], "v8", zoho, modules=["*"], stream_options={}, base_url=lambda: BASE)
+        product.name = name  # a second product on the same fake Zoho
+        zoho.add_module(module, 100, start=START, step=dt.timedelta(hours=1))
+        definition = StreamDefinition(f"{name}_{module.lower()}", name, module, SCHEMA, "id", "Created_Time")
+        exports.append(StreamExport(definition, product, ["Name", "Created_Time"], StreamOptions(),
+                                    [Window("Created_Time", None, END)], None))
+    limits = {name: Limits(20, 3, download_quota=quota) for name in ("crm", "bigin")}
+    engine = ExportEngine(zoho, exports, limits, threads=False, clock=clock, sleep=clock.sleep)
+    ENGINES.append(engine)
+    return zoho, engine
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_products_of_one_download_quota_keep_within_it_together(shared):
+    zoho, engine = _two_products("crm+bigin" if shared else None)
+    assert len(drain(engine, "crm_leads")[0]) == 100
+    ids = [i for page in engine.pages("bigin_contacts") for i in ids_of(page)]
+    assert len(ids) == 100
+    times = sorted(t for job in zoho.jobs.values() for t in job.downloaded_at)
+    assert len(times) >= 8  # 4 pages each, at least
+    within = all(later - earlier >= 60.0 for earlier, later in zip(times, times[3:], strict=False))
+    assert within is shared  # on their own quotas, the two products together exceed 3 a minute
+
+
 # --- checkpoints and resuming --------------------------------------------------------------------
 
 def test_each_page_names_where_a_rerun_continues_and_a_rerun_from_it_loses_nothing():
