@@ -31,6 +31,7 @@ from tap_zoho_bulk.errors import (
 )
 from tap_zoho_bulk.retry import RetryPolicy, retry_after, transport_error
 from tap_zoho_bulk.serverclock import ServerClock
+from tap_zoho_bulk.usage import ApiUsage
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 USER_AGENT = f"tap-zoho-bulk/{__version__}"
@@ -52,8 +53,10 @@ class ZohoClient:
         timeout: float = 300.0,
         policy: RetryPolicy | None = None,
         server_clock: ServerClock | None = None,
+        usage: ApiUsage | None = None,
     ) -> None:
         self.auth = auth
+        self.usage = usage or ApiUsage()  # calls sent, credits Zoho reports, the credit floor
         self.server_clock = server_clock or ServerClock()  # Zoho's time, from every Date header
         self.session = session
         self.session.headers.setdefault("User-Agent", USER_AGENT)
@@ -189,6 +192,7 @@ class ZohoClient:
         except (ApiError, TransportError) as error:  # the refresh spent its own retries: final
             raise AuthError(str(error)) from None
         self._local.token = token  # the token to forget if Zoho rejects this request
+        self.usage.before_call()
         headers = {**kwargs.pop("headers", {}), "Authorization": f"Zoho-oauthtoken {token}"}
         if kwargs.get("json") is not None:
             headers["Content-Type"] = "application/json"
@@ -197,6 +201,7 @@ class ZohoClient:
         except requests.RequestException as exc:
             raise transport_error(exc, host, where) from None
         self.server_clock.observe(response.headers)
+        self.usage.observe(url, response.headers)
         return response
 
 

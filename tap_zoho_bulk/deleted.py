@@ -21,6 +21,7 @@ from typing_extensions import override
 from tap_zoho_bulk.errors import ApiError, DataError, Kind
 from tap_zoho_bulk.model import StreamDefinition
 from tap_zoho_bulk.products.crm import CrmProduct
+from tap_zoho_bulk.reporting import PageMeter, StreamReport
 from tap_zoho_bulk.schema import format_instant
 from tap_zoho_bulk.streams import starting_instant
 
@@ -70,7 +71,7 @@ class DeletedRecordsStream(Stream):
         *,
         sync_end: Callable[[], dt.datetime],
         start_date: dt.datetime | None = None,
-        on_synced: Callable[[str], None] = lambda _name: None,
+        on_synced: Callable[[StreamReport], None] = lambda _report: None,
     ) -> None:
         self.definition = definition
         self.product = product
@@ -92,11 +93,14 @@ class DeletedRecordsStream(Stream):
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         state = self.get_context_state(None)
         start, end = starting_instant(state, REPLICATION_KEY, self.start_date), self._sync_end()
+        meter = PageMeter(self.name)  # records only: this API has pages of 200, not bulk jobs
         if start is not None and start >= end:
             LOGGER.info("%s: the bookmark is at Zoho's current time; nothing to read", self.name)
         else:
-            yield from self._window(state, start, end)
-        self._on_synced(self.name)
+            for record in self._window(state, start, end):
+                meter.report.records += 1
+                yield record
+        self._on_synced(meter.done())
 
     def _window(
         self, state: dict[str, Any], start: dt.datetime | None, end: dt.datetime

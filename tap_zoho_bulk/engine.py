@@ -45,6 +45,7 @@ from tap_zoho_bulk.ratelimit import RateLimiter
 from tap_zoho_bulk.settings import StreamOptions
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
+CREATED_STATE = "ADDED"
 MAX_JOB_ATTEMPTS = 3  # a job that fails, or whose result is gone, is created again this often
 ZOHO_PAGE_SIZE = 200_000  # records per bulk read page until Zoho reports its `per_page`
 STEP_BUDGET = 0.5  # seconds of job creation / planning per scheduler pass before polling again
@@ -127,6 +128,9 @@ class _Part:
     status: JobStatus | None = None
     path: Path | None = None
     size: int = 0
+    # The job state last logged; a job Zoho has just created is ADDED (CRM, Bigin), so its first
+    # poll is a transition only when the job has moved on (QUEUED, IN PROGRESS, Creator's states).
+    reported: str = CREATED_STATE
 
     def slice_window(self, windows: list[Window | None]) -> Window | None:
         window = windows[self.window_index]
@@ -159,6 +163,8 @@ class _Stream:
         self.parts: list[_Part] = []
         self.error: BaseException | None = None
         self.warned_paging = False
+        self.jobs = 0  # created for this stream in this run
+        self.polls = 0
         for index, window in enumerate(self.windows):
             self.parts.extend(self._initial_parts(index, window, export.checkpoint if index == 0 else None))
 
@@ -446,7 +452,9 @@ class ExportEngine:
             part.job_id, part.state = job_id, _State.RUNNING
             part.created_at = now
             part.next_poll_at = now + poll_delay(0.0, self.poll_interval, self.poll_max_interval)
+            part.reported = CREATED_STATE
             self.jobs_created += 1
+            stream.jobs += 1
         LOGGER.info("%s: bulk job %s created (%s)", stream.name, job_id, part.describe())
 
     def _drop_refused_field(self, stream: _Stream, error: ApiError) -> bool:
@@ -582,6 +590,7 @@ class ExportEngine:
         now = self._clock()
         with self._lock:
             self.polls += 1
+            stream.polls += 1
         if status.state is JobState.COMPLETED:
             LOGGER.info("%s: job %s completed in %.1f s with %s records", stream.name, part.job_id,
                         now - part.created_at, status.count)
@@ -598,7 +607,10 @@ class ExportEngine:
             deadline = part.created_at + self.job_timeout
             with self._lock:
                 part.next_poll_at = min(now + delay, max(deadline, now))
-            LOGGER.debug("%s: job %s is %s", stream.name, part.job_id, status.raw_state)
+            if status.raw_state.upper() != part.reported.upper():
+                part.reported = status.raw_state
+                LOGGER.info("%s: job %s is %s (%.1f s after its creation)", stream.name, part.job_id,
+                            status.raw_state, now - part.created_at)
 
     def _failed(self, stream: _Stream, part: _Part, status: JobStatus) -> None:
         detail = f": {status.error}" if status.error else ""
@@ -787,6 +799,12 @@ class ExportEngine:
             self._lock.notify_all()
         LOGGER.warning("%s: the result of job %s is not a valid export (%s); downloading it again",
                        stream.name, part.job_id, problem)
+
+    def costs(self, name: str) -> tuple[int, int]:
+        """Bulk jobs created and status polls sent for stream `name` in this run."""
+        with self._lock:
+            stream = self._streams[name]
+            return stream.jobs, stream.polls
 
     @property
     def temporary_directory(self) -> Path:

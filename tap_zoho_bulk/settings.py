@@ -143,6 +143,11 @@ CONFIG_SCHEMA = th.PropertiesList(
                 description="Also export each CRM / Bigin module's deleted records, as a stream "
                 "<stream>_deleted (e.g. crm_leads_deleted) from Zoho's deleted-records API, "
                 "incremental on deleted_time."),
+    th.Property("min_api_credits_left", th.IntegerType,
+                description="Stop the sync cleanly (exit 0, state intact, one line saying why) once "
+                "Zoho reports fewer CRM / Bigin API credits left than this (its "
+                "X-API-CREDITS-REMAINING header, sent once half the day's credits are used), so "
+                "other integrations of the organisation keep theirs. Default: no limit."),
     th.Property("window_lag", th.NumberType, default=30,
                 description="Seconds before Zoho's current time (its Date header) at which each "
                 "incremental window ends."),
@@ -211,6 +216,7 @@ class Settings:
     token_cache: bool = True
     on_invalid_value: str = "fail"
     include_deleted: bool = False
+    min_api_credits_left: int | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -313,6 +319,7 @@ class Settings:
         max_concurrent_jobs = integer("max_concurrent_jobs", None, 1)
         downloads_per_minute = integer("downloads_per_minute", 10, 1) or 10
         jobs_per_minute = integer("creator_jobs_per_minute", 5, 1) or 5
+        min_api_credits_left = integer("min_api_credits_left", None, 0)
 
         settings_options = _stream_options(config.get("stream_options"), problems)
         creator_time_zone = text("creator_time_zone")
@@ -380,6 +387,7 @@ class Settings:
             token_cache=token_cache,
             on_invalid_value=on_invalid_value,
             include_deleted=include_deleted,
+            min_api_credits_left=min_api_credits_left,
         )
 
 

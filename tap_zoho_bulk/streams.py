@@ -39,8 +39,10 @@ from tap_zoho_bulk.export import INFLATE_ERRORS, ExportFormatError, open_blocks,
 from tap_zoho_bulk.model import Checkpoint, StreamDefinition, Window
 from tap_zoho_bulk.output import BlockWriter
 from tap_zoho_bulk.products.base import BulkProduct
+from tap_zoho_bulk.reporting import PageMeter, StreamReport
 from tap_zoho_bulk.schema import InvalidValue, RowConverter, format_instant, json_type
 from tap_zoho_bulk.settings import StreamOptions
+from tap_zoho_bulk.usage import CreditFloorReached
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -73,7 +75,7 @@ class BulkReadStream(Stream):
         sync_end: Callable[[], dt.datetime],
         start_date: dt.datetime | None = None,
         null_invalid: bool = False,
-        on_synced: Callable[[str], None] = lambda _name: None,
+        on_synced: Callable[[StreamReport], None] = lambda _report: None,
     ) -> None:
         self.definition = definition
         self.null_invalid = null_invalid
@@ -165,12 +167,16 @@ class BulkReadStream(Stream):
         selected = self.selected_fields()  # grows when an export shows columns the schema lacks
         overrides = self.product.value_converters(self.definition)
         emitted = 0
-        pages = self._engine().pages(self.name)
+        meter = PageMeter(self.name)
+        engine = self._engine()
+        pages = engine.pages(self.name)
         while True:
             self._flush()  # the next page may take a while: the target gets what is written
             page = next(pages, None)
             if page is None:
                 break
+            meter.page_begins()
+            before = emitted
             if page.path is not None:
                 try:
                     for block in self._typed_blocks(page, selected, overrides):
@@ -183,6 +189,11 @@ class BulkReadStream(Stream):
             yield PAGE_END
             finished = page.finished_window
             self._save_progress(page.checkpoint, finished.end if finished else None)
+            meter.page_emitted(emitted - before, page.job_id if page.path is not None else None)
+            stop = engine.client.usage.floor_reached
+            if stop is not None:  # no new call is sent: end here, at a page's STATE
+                self._flush()
+                raise CreditFloorReached(stop)
         if self._ahead is not None:
             # Nothing to read yet: the bookmark is the start (a future start_date), never earlier.
             self._save_progress(None, self._ahead)
@@ -191,7 +202,9 @@ class BulkReadStream(Stream):
             LOGGER.warning("%s: on_invalid_value is null: %d invalid values were loaded as null (%s)",
                            self.name, sum(self.nulled.values()),
                            ", ".join(f"{field} {count}" for field, count in sorted(self.nulled.items())))
-        self._on_synced(self.name)
+        report = meter.done()
+        report.jobs, report.polls = engine.costs(self.name)
+        self._on_synced(report)
 
     def _flush(self) -> None:
         writer = self._tap.message_writer

@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 import signal
 import sys
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -38,11 +39,13 @@ from tap_zoho_bulk.output import BlockWriter
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
+from tap_zoho_bulk.reporting import StreamReport, summary_lines
 from tap_zoho_bulk.retry import RetryPolicy
 from tap_zoho_bulk.serverclock import ServerClock
 from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, SDK_SETTINGS, Settings, StreamOptions
 from tap_zoho_bulk.streams import BulkReadStream
 from tap_zoho_bulk.tokencache import TokenCache, default_directory
+from tap_zoho_bulk.usage import ApiUsage, CreditFloorReached
 
 # Bulk jobs in flight at once per product unless max_concurrent_jobs says otherwise. Zoho documents
 # no limit on bulk read jobs in progress for CRM and Bigin; Creator creates 5 per user per minute.
@@ -130,7 +133,7 @@ class TapZohoBulk(Tap):
         s = self._settings
         client = ZohoClient(
             self.zoho_auth, self._session, timeout=s.request_timeout, policy=self.retry_policy,
-            server_clock=self.server_clock,
+            server_clock=self.server_clock, usage=ApiUsage(s.min_api_credits_left),
         )
         if s.api_url:
             client.trust(s.api_url)
@@ -138,8 +141,9 @@ class TapZohoBulk(Tap):
         return client
 
     @cached_property
-    def _synced(self) -> set[str]:
-        return set()
+    def _reports(self) -> dict[str, StreamReport]:
+        """Each synced stream's part of this run, for the summary at its end."""
+        return {}
 
     @cached_property
     def sync_end(self) -> dt.datetime:
@@ -400,17 +404,20 @@ class TapZohoBulk(Tap):
         else:
             stop()
 
-    def _stream_synced(self, name: str) -> None:
-        """Called by each stream when its sync is done; after the last one, the run's costs."""
-        self._synced.add(name)
-        selected = {name for name, s in self.streams.items() if s.selected}
-        if selected <= self._synced:
+    def _stream_synced(self, report: StreamReport) -> None:
+        """Called by each stream when its sync is done; after the last one, the summary table."""
+        self._reports[report.name] = report
+        selected = [name for name, s in self.streams.items() if s.selected]
+        if set(selected) <= set(self._reports):
             engine = self.export_engine
-            self.logger.info(
-                "Sync finished: %d token refresh(es), %d bulk job(s), %d job status poll(s), "
-                "%d download(s)", self.zoho_auth.refreshes, engine.jobs_created, engine.polls,
-                engine.downloads,
+            lines = summary_lines(
+                (self._reports[name] for name in selected),
+                token_refreshes=self.zoho_auth.refreshes, api_calls=self.zoho_client.usage.calls,
+                downloads=engine.downloads, credits_left=self.zoho_client.usage.credits_left,
+                seconds=time.monotonic() - min(report.began for report in self._reports.values()),
             )
+            for line in lines:
+                self.logger.info("%s", line)
             engine.close()
 
 
@@ -438,6 +445,10 @@ def _clear_errors(logger: logging.Logger) -> Iterator[None]:
         logger.error("Stopped by %s; the last STATE written continues this sync", name)
         warnings.simplefilter("ignore", ResourceWarning)
         sys.exit(128 + stop.signum)
+    except CreditFloorReached as stop:  # a clean end: what was emitted is complete and in STATE
+        logger.warning("%s", stop)
+        warnings.simplefilter("ignore", ResourceWarning)
+        sys.exit(0)
     except ZohoError as exc:
         logger.error("%s", exc)
         # The SDK's CLI closes the --state / --catalog files it opened only when it returns; the

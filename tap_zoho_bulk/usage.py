@@ -1,0 +1,75 @@
+"""What a sync spends of Zoho's quotas: API calls, and the daily API credits Zoho reports.
+
+Zoho CRM (and Bigin) count API credits per organisation over a rolling day and send
+`X-API-CREDITS-REMAINING` once half of them are used
+(https://www.zoho.com/crm/developer/docs/api/v8/api-limits.html). A run that meets the end of them
+gets 429 on every call until the day rolls over, and so does every other integration of the org;
+`min_api_credits_left` stops the sync, state intact, before that happens.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+from tap_zoho_bulk.errors import ZohoError
+
+CREDITS_HEADER = "X-API-CREDITS-REMAINING"
+
+
+class CreditFloorReached(ZohoError):
+    """Zoho reported fewer API credits left than `min_api_credits_left`: the sync stops cleanly."""
+
+
+class ApiUsage:
+    """API calls sent and the credits Zoho last reported, per API (crm, bigin), thread-safe."""
+
+    def __init__(self, min_credits_left: int | None = None) -> None:
+        self.min_credits_left = min_credits_left
+        self.calls = 0
+        self._credits: dict[str, int] = {}
+        self._floor: str | None = None  # why the sync must stop, once it must
+        self._lock = threading.Lock()
+
+    @property
+    def credits_left(self) -> dict[str, int]:
+        """The last number Zoho reported per API; empty while it reported none."""
+        with self._lock:
+            return dict(self._credits)
+
+    @property
+    def floor_reached(self) -> str | None:
+        """The reason to stop, once Zoho reported fewer credits than allowed; else None."""
+        return self._floor
+
+    def before_call(self) -> None:
+        """Count one call; refuse it once the credit floor is reached (no call spends more)."""
+        with self._lock:
+            if self._floor is not None:
+                raise CreditFloorReached(self._floor)
+            self.calls += 1
+
+    def observe(self, url: str, headers: Mapping[str, str]) -> None:
+        """Read the credits header of one answer (absent: Zoho has more than half the day's)."""
+        value = headers.get(CREDITS_HEADER)
+        if value is None or not value.strip().isdigit():
+            return
+        api = _api_of(url)
+        left = int(value)
+        with self._lock:
+            self._credits[api] = left
+            floor = self.min_credits_left
+            if floor is not None and left < floor and self._floor is None:
+                self._floor = (
+                    f"Stopped before Zoho's API credits run out: Zoho reports {left:,} credits left "
+                    f"for {api} (min_api_credits_left: {floor:,}); the last STATE written "
+                    "continues this sync"
+                )
+
+
+def _api_of(url: str) -> str:
+    """`crm` / `bigin` from a Zoho API path (`/crm/bulk/v8/read`, behind a proxy's prefix too),
+    else the host."""
+    parts = urlsplit(url)
+    return next((seg for seg in parts.path.split("/") if seg in ("crm", "bigin")), parts.netloc)

@@ -1,0 +1,53 @@
+"""API calls and Zoho's credits header: what the summary reports and when the credit floor stops."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_zoho_bulk.usage import ApiUsage, CreditFloorReached
+
+CRM = "https://www.zohoapis.eu/crm/bulk/v8/read"
+BIGIN = "https://www.zohoapis.eu/bigin/v2/settings/modules"
+
+
+def test_credits_are_kept_per_api_as_zoho_last_reported_them():
+    usage = ApiUsage()
+    usage.observe(CRM, {"X-API-CREDITS-REMAINING": "4200"})
+    usage.observe(CRM, {"X-API-CREDITS-REMAINING": "4199"})
+    usage.observe(BIGIN, {"X-API-CREDITS-REMAINING": "900"})
+    usage.observe(CRM, {})  # a call without the header leaves the last figure
+    assert usage.credits_left == {"crm": 4199, "bigin": 900}
+
+
+def test_a_proxy_prefix_before_the_api_path_is_looked_through():
+    usage = ApiUsage()
+    usage.observe("https://proxy.example/zoho/crm/v8/Leads/actions/count", {"X-API-CREDITS-REMAINING": "7"})
+    assert usage.credits_left == {"crm": 7}
+
+
+@pytest.mark.parametrize("value", ["", "lots", "-3", "1.5"])
+def test_a_header_that_is_not_a_count_is_ignored(value):
+    usage = ApiUsage(min_credits_left=10)
+    usage.observe(CRM, {"X-API-CREDITS-REMAINING": value})
+    assert usage.credits_left == {} and usage.floor_reached is None
+
+
+def test_calls_are_counted_until_zoho_reports_fewer_credits_than_the_floor_then_refused():
+    usage = ApiUsage(min_credits_left=100)
+    usage.before_call()
+    usage.observe(CRM, {"X-API-CREDITS-REMAINING": "100"})  # at the floor: not below it
+    usage.before_call()
+    assert usage.floor_reached is None and usage.calls == 2
+    usage.observe(CRM, {"X-API-CREDITS-REMAINING": "99"})
+    assert usage.floor_reached is not None
+    assert "99 credits left for crm (min_api_credits_left: 100)" in usage.floor_reached
+    with pytest.raises(CreditFloorReached, match="Stopped before Zoho's API credits run out"):
+        usage.before_call()
+    assert usage.calls == 2  # the refused call was never sent
+
+
+def test_without_a_floor_nothing_is_ever_refused():
+    usage = ApiUsage()
+    usage.observe(CRM, {"X-API-CREDITS-REMAINING": "0"})
+    usage.before_call()
+    assert usage.floor_reached is None and usage.calls == 1
