@@ -46,8 +46,24 @@ def test_delete_records_refuses_unknown_ids_and_naive_times():
     assert len(data.records("crm", "Leads")) == 3  # nothing deleted
     with pytest.raises(ValueError, match="timezone-aware"):
         data.delete_records("crm", "Leads", [data.records("crm", "Leads")[0]["id"]], dt.datetime(2025, 1, 1))
+    report = data.creator_reports()[0]
+    with pytest.raises(KeyError):
+        data.delete_records("creator", report, ["1"])
     with pytest.raises(ValueError, match="CRM and Bigin"):
-        data.delete_records("creator", data.creator_reports()[0], ["1"])
+        data.delete_records("creator", report, [data.records("creator", report)[0]["ID"]], type="permanent")
+    assert len(data.records("creator", report)) == 3  # nothing deleted
+
+
+def test_creator_deletions_leave_every_report_of_the_form():
+    data = Dataset.generate(seed=5, records_per_module=4)
+    offers, pipeline = f"{BENIN}/Tous_les_Offres", f"{BENIN}/Pipeline_Commercial"
+    assert data.creator_report(offers)["form"] == data.creator_report(pipeline)["form"]
+    victim = data.records("creator", offers)[1]["ID"]
+    (entry,) = data.delete_records("creator", offers, [victim, victim])
+    assert entry["id"] == victim and entry["deleted_time"].tzinfo is not None
+    for report in (offers, pipeline):
+        ids = [r["ID"] for r in data.records("creator", report)]
+        assert len(ids) == 3 and victim not in ids
 
 
 def test_deleted_records_leave_later_exports_but_not_earlier_jobs(make_emulator):

@@ -1,6 +1,7 @@
-"""``python -m zoho_emulator``: run the emulator in the foreground.
+"""``zoho-emulator`` (``python -m zoho_emulator``): run the emulator in the foreground.
 
-Handy for manual runs of the tap (``--config-out`` writes a ready tap config).
+Handy for manual runs of the tap (``--config-out`` writes a ready tap config). ``zoho-emulator
+mutate add|modify|delete …`` changes the records of a running one (see ``mutate --help``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,23 @@ import threading
 from pathlib import Path
 from types import FrameType
 
+from zoho_emulator import mutate
 from zoho_emulator.dataset import Dataset
 from zoho_emulator.options import EmulatorOptions
 from zoho_emulator.server import ZohoEmulator
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zoho-emulator", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="zoho-emulator",
+        usage="%(prog)s [--port PORT] [--config-out FILE] [option ...]   serve, until Ctrl-C\n"
+              "       %(prog)s mutate {add,modify,delete} PRODUCT MODULE ...  change a running "
+              "emulator's records",
+        description="A local stand-in for Zoho Accounts and the Zoho CRM, Bigin and Creator bulk read and "
+                    "metadata APIs. Without a command it serves in the foreground (--config-out writes "
+                    "a tap config pointing at it); 'mutate' adds, modifies or deletes records of a "
+                    "running one.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     parser.add_argument("--port", type=int, default=8765,
                         help="port to listen on (default: %(default)s); 0 = any free port")
@@ -37,13 +48,24 @@ def _parser() -> argparse.ArgumentParser:
                              " negative = Zoho's clock behind this machine's")
     parser.add_argument("--no-count-api", dest="count_api", action="store_false",
                         help="serve no CRM record count API (its path answers 404 INVALID_URL_PATTERN)")
+    parser.add_argument("--control-token", metavar="TOKEN",
+                        help="also let other machines change the data (zoho-emulator mutate --token TOKEN); "
+                             "without it only this machine can, with no token")
+    parser.add_argument("--no-control-api", dest="control_api", action="store_false",
+                        help="serve no control API (/_emulator/…, the emulator's own, used by "
+                             "zoho-emulator mutate)")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     help="mutate: change the records of a running emulator; none: serve")
+    mutate.add_parser(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve until SIGINT/SIGTERM."""
+    """Serve until SIGINT/SIGTERM, or run `mutate` against a running emulator; the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "mutate":
+        return mutate.run(args)
     options = EmulatorOptions(
         host=args.host,
         port=args.port,
@@ -51,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         job_duration=args.job_duration,
         clock_offset=args.clock_offset,
         count_api=args.count_api,
+        control_api=args.control_api,
+        control_token=args.control_token or None,
         verbose=args.verbose,
     )
     dataset = Dataset.generate(seed=args.seed, records_per_module=args.records, timezone=options.org_timezone)
@@ -62,8 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"zoho-emulator: {args.host}:{args.port} is in use (another emulator?): stop it, or choose "
               "another port with --port (0 = any free port)", file=sys.stderr)
         return 2
-    if args.config_out:
-        args.config_out.write_text(json.dumps(emulator.demo_config(), indent=2) + "\n")
+    if args.config_out:  # whole or absent for a script waiting on it (written, then renamed)
+        partial = args.config_out.with_name(args.config_out.name + ".partial")
+        partial.write_text(json.dumps(emulator.demo_config(), indent=2) + "\n")
+        partial.replace(args.config_out)
     print(f"Zoho emulator listening on {emulator.url}", flush=True)
 
     stop = threading.Event()

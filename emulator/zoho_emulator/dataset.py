@@ -449,17 +449,24 @@ class Dataset:
         module: str,
         ids: Iterable[str],
         deleted_time: dt.datetime | None = None,
-        type: str = "recycle",  # named as Zoho's field and the API's parameter
+        type: str | None = None,  # named as Zoho's field and the API's parameter
     ) -> list[dict[str, Any]]:
         """Delete CRM/Bigin records at ``deleted_time`` (timezone-aware) or now: to the recycle bin
-        (``type="recycle"``) or for good (``type="permanent"``).
+        (``type="recycle"``, the default) or for good (``type="permanent"``).
 
         Later exports and counts no longer see them (jobs already created keep their snapshot);
         each deletion is remembered as the deleted-records API lists it
         (https://www.zoho.com/crm/developer/docs/api/v8/get-deleted-records.html) and returned.
+
+        For ``"creator"``, ``module`` is a report path: the records leave the report's form (so
+        every report of that form), and ``[{"id", "deleted_time"}]`` is returned; Creator has no
+        deleted-records API, so ``deleted()`` does not list them and ``type`` does not apply.
         """
         if product == CREATOR:
-            raise ValueError("delete_records supports the CRM and Bigin products only")
+            if type is not None:
+                raise ValueError("type applies to CRM and Bigin deletions only (Creator lists no deletions)")
+            return self._workspace(module).delete_records(module, ids, deleted_time)
+        type = type or "recycle"
         if deleted_time is not None and deleted_time.tzinfo is None:
             raise ValueError("deleted_time must be timezone-aware")
         if type not in DELETION_TYPES:

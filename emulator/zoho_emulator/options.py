@@ -40,6 +40,11 @@ class EmulatorOptions:
     host: str = "127.0.0.1"
     port: int = 0  # 0 = ephemeral
     verbose: bool = False  # log "METHOD path status" lines to stderr
+    # The emulator's own control API (control.py: POST /_emulator/mutate, no Zoho endpoint), used
+    # by `zoho-emulator mutate`; False: those paths answer as any unknown URL. Without a token it
+    # answers loopback clients only; with one, any client that sends it (X-Emulator-Token).
+    control_api: bool = True
+    control_token: str | None = None
 
     # --- OAuth (accounts server) ------------------------------------------
     client_id: str = "1000.EMULATORCLIENT0000000000000000"
@@ -107,6 +112,11 @@ class EmulatorOptions:
     # more locks that user's downloads out for download_window seconds from that refusal.
     download_limit: int = 10
     download_window: float = 60.0
+    # Daily API credits of each org (CRM, Bigin; crm/credits.py): None = not modelled (no
+    # X-API-CREDITS-REMAINING header, no limit); `api_credits_used` of them are gone at start.
+    api_credits: int | None = None
+    api_credits_used: int = 0
+    api_credit_cost: int = 1  # credits one API call costs (bulk read's cost is undocumented)
     # Cells written as invalid numbers, to test a client's value parsing (both products). Keys name
     # a column ("Amount"), a module's column ("Deals/Amount") or a product's ("crm/Deals/Amount";
     # Creator modules are report paths: "acme/sales-benin/Tous_les_Offres/Montant"); the value is

@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from zoho_emulator.accounts.oauth import TokenStore, token_routes
 from zoho_emulator.context import EmulatorContext
+from zoho_emulator.control import ControlApi, is_control_path
 from zoho_emulator.core.expiring import ExpiringHandles
 from zoho_emulator.core.faults import Faults, Injection
 from zoho_emulator.core.job_ledger import JobLedger, JobLogEntry
@@ -40,6 +41,7 @@ from zoho_emulator.crm.bulk_api import BulkReadApi
 from zoho_emulator.crm.bulk_jobs import JobStore
 from zoho_emulator.crm.callbacks import CallbackSender
 from zoho_emulator.crm.count_api import RecordCountApi
+from zoho_emulator.crm.credits import CreditLedger
 from zoho_emulator.crm.deleted_records_api import DeletedRecordsApi
 from zoho_emulator.crm.metadata_api import MetadataApi
 from zoho_emulator.crm.replies import (
@@ -182,6 +184,8 @@ class ZohoEmulator:
         self.router.add(CreatorBulkApi(self._ctx, creator_gate).routes())
         self.router.add(CreatorMetaApi(self._ctx, creator_gate).routes())
         self.router.not_found_under(CREATOR_PATH_PREFIX, lambda _request: invalid_url())
+        self.control = ControlApi(self.dataset, opts) if opts.control_api else None
+        self.credits = CreditLedger(opts.api_credits, opts.api_credits_used, opts.api_credit_cost)
         self._log: list[RequestLog] = []
         self._log_lock = threading.Lock()
         self._server: _HttpServer | None = None
@@ -322,6 +326,13 @@ class ZohoEmulator:
         headers = dict(handler.headers.items())
         body = _read_body(handler)
         request = Request(handler.command, parts.path, query, headers, body)
+        if self.control is not None and is_control_path(request.path):
+            # the emulator's own API: before faults, and not in the log of Zoho requests
+            response = self.control.handle(request, str(handler.client_address[0]))
+            if self.options.verbose:
+                print(f"{request.method} {request.path} {response.status}", file=sys.stderr, flush=True)
+            self._send(handler, response)
+            return
 
         if self.faults.take_reset(request.path):
             self._record(request, 0)
@@ -334,8 +345,12 @@ class ZohoEmulator:
             return
         injection = self.faults.take_injection(request.method, request.path)
         creator = is_creator_path(request.path)
+        product = request.path.split("/", 2)[1]
+        credit_headers: list[tuple[str, str]] = []
         if injection is not None:
             response = _injected(injection, creator)
+        elif product in ("crm", "bigin") and (refused := self._spend_credit(product, credit_headers)):
+            response = refused
         else:
             try:
                 response = self.router.dispatch(request)
@@ -347,8 +362,17 @@ class ZohoEmulator:
         if request.token is not None:
             reset = self._ctx.now_iso(request.token.expires_at)
             response.headers.append(("X-ACCESSTOKEN-RESET", reset))
+        response.headers.extend(credit_headers)
         self._record(request, response.status)  # before sending: the client may look at once
         self._send(handler, self._encoded(request, response))
+
+    def _spend_credit(self, product: str, headers: list[tuple[str, str]]) -> Response | None:
+        """Charge one CRM / Bigin API call; its 429 once the org's credits for the day are gone."""
+        try:
+            headers.extend(self.credits.spend(product))
+        except CrmErrorReply as refused:
+            return Response.error(refused)
+        return None
 
     def _encoded(self, request: Request, response: Response) -> Response:
         """gzip the body the way Zoho's front end may (`gzip` is seen on API answers in Zoho's bulk

@@ -344,6 +344,28 @@ class CreatorWorkspace:
                 record["Modified_Time"] = app.now()
             return app.project(report, record)
 
+    def delete_records(
+        self, path: str, ids: Iterable[str], deleted_time: dt.datetime | None = None
+    ) -> list[dict[str, Any]]:
+        """Delete records of the report's form (every report of the form stops showing them):
+        ``[{"id", "deleted_time"}]``, stamped now or at ``deleted_time``. Creator has no
+        deleted-records API, so nothing else remembers them; lookups pointing at them stay."""
+        if deleted_time is not None and deleted_time.tzinfo is None:
+            raise ValueError("deleted_time must be timezone-aware")
+        wanted = list(dict.fromkeys(ids))
+        with self.lock:
+            app, report = self.report(path)
+            form = app.forms[report.form]
+            missing = [record_id for record_id in wanted if record_id not in form.by_id]
+            if missing:
+                raise KeyError(f"no records {missing} in Creator report {path}")
+            stamp = (deleted_time or app.now()).astimezone(app.tz).replace(microsecond=0)
+            gone = set(wanted)
+            form.records = [record for record in form.records if record["ID"] not in gone]
+            for record_id in wanted:
+                del form.by_id[record_id]
+            return [{"id": record_id, "deleted_time": stamp} for record_id in wanted]
+
 
 def _split(path: str) -> tuple[str, str, str]:
     parts = path.split("/")
