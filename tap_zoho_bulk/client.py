@@ -31,7 +31,7 @@ from tap_zoho_bulk.errors import (
 )
 from tap_zoho_bulk.retry import RetryPolicy, retry_after, transport_error
 from tap_zoho_bulk.serverclock import ServerClock
-from tap_zoho_bulk.usage import ApiUsage
+from tap_zoho_bulk.usage import ApiUsage, CreditFloorReached
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 USER_AGENT = f"tap-zoho-bulk/{__version__}"
@@ -118,6 +118,7 @@ class ZohoClient:
             body = _json_body(response, where)
             error = error_from_response(response.status_code, body, where)
             if error is not None:
+                self._stop_at_credit_floor()
                 error.retry_after = retry_after(response.headers)
                 raise error
             if expect is not None and response.status_code != 204 and not expect(body):
@@ -155,6 +156,7 @@ class ZohoClient:
                             Kind.RETRY, response.status_code, "NOT_A_ZIP",
                             "the result download answered JSON instead of a ZIP file", where,
                         )
+                    self._stop_at_credit_floor()
                     if error.kind is Kind.NOT_FOUND or error.code == CREATOR_RESULT_GONE:
                         error.kind = Kind.GONE  # the result expired: the job must be created again
                     error.retry_after = retry_after(response.headers)
@@ -178,6 +180,12 @@ class ZohoClient:
         return self.policy.call(attempt, where, reauthenticate=self._reauthenticate)
 
     # --- internals ----------------------------------------------------------------------------
+
+    def _stop_at_credit_floor(self) -> None:
+        """A failed call is not retried once the credit floor is reached (no retry would be sent)."""
+        reason = self.usage.floor_reached
+        if reason is not None:
+            raise CreditFloorReached(reason)
 
     def _reauthenticate(self) -> None:
         self.auth.invalidate(getattr(self._local, "token", ""))

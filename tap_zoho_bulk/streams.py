@@ -42,7 +42,6 @@ from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.reporting import PageMeter, StreamReport
 from tap_zoho_bulk.schema import InvalidValue, RowConverter, format_instant, json_type
 from tap_zoho_bulk.settings import StreamOptions
-from tap_zoho_bulk.usage import CreditFloorReached
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -190,10 +189,6 @@ class BulkReadStream(Stream):
             finished = page.finished_window
             self._save_progress(page.checkpoint, finished.end if finished else None)
             meter.page_emitted(emitted - before, page.job_id if page.path is not None else None)
-            stop = engine.client.usage.floor_reached
-            if stop is not None:  # no new call is sent: end here, at a page's STATE
-                self._flush()
-                raise CreditFloorReached(stop)
         if self._ahead is not None:
             # Nothing to read yet: the bookmark is the start (a future start_date), never earlier.
             self._save_progress(None, self._ahead)

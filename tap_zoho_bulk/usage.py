@@ -53,7 +53,7 @@ class ApiUsage:
     def observe(self, url: str, headers: Mapping[str, str]) -> None:
         """Read the credits header of one answer (absent: Zoho has more than half the day's)."""
         value = headers.get(CREDITS_HEADER)
-        if value is None or not value.strip().isdigit():
+        if value is None or not (value.strip().isascii() and value.strip().isdigit()):
             return
         api = _api_of(url)
         left = int(value)

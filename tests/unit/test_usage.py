@@ -25,7 +25,7 @@ def test_a_proxy_prefix_before_the_api_path_is_looked_through():
     assert usage.credits_left == {"crm": 7}
 
 
-@pytest.mark.parametrize("value", ["", "lots", "-3", "1.5"])
+@pytest.mark.parametrize("value", ["", "lots", "-3", "1.5", "²", "1,234"])
 def test_a_header_that_is_not_a_count_is_ignored(value):
     usage = ApiUsage(min_credits_left=10)
     usage.observe(CRM, {"X-API-CREDITS-REMAINING": value})
