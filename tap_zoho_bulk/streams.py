@@ -165,8 +165,7 @@ class BulkReadStream(Stream):
         then its STATE; flushed before every wait on Zoho."""
         selected = self.selected_fields()  # grows when an export shows columns the schema lacks
         overrides = self.product.value_converters(self.definition)
-        emitted = 0
-        meter = PageMeter(self.name)
+        meter = PageMeter(self.name)  # counts the records emitted, a page at a time
         engine = self._engine()
         pages = engine.pages(self.name)
         while True:
@@ -175,7 +174,7 @@ class BulkReadStream(Stream):
             if page is None:
                 break
             meter.page_begins()
-            before = emitted
+            emitted = 0
             if page.path is not None:
                 try:
                     for block in self._typed_blocks(page, selected, overrides):
@@ -188,11 +187,11 @@ class BulkReadStream(Stream):
             yield PAGE_END
             finished = page.finished_window
             self._save_progress(page.checkpoint, finished.end if finished else None)
-            meter.page_emitted(emitted - before, page.job_id if page.path is not None else None)
+            meter.page_emitted(emitted, page.job_id if page.path is not None else None)
         if self._ahead is not None:
             # Nothing to read yet: the bookmark is the start (a future start_date), never earlier.
             self._save_progress(None, self._ahead)
-        LOGGER.info("%s: %d records exported", self.name, emitted)
+        LOGGER.info("%s: %d records exported", self.name, meter.report.records)
         if self.nulled:
             LOGGER.warning("%s: on_invalid_value is null: %d invalid values were loaded as null (%s)",
                            self.name, sum(self.nulled.values()),
