@@ -71,6 +71,7 @@ class DeletedRecordsStream(Stream):
         *,
         sync_end: Callable[[], dt.datetime],
         start_date: dt.datetime | None = None,
+        on_started: Callable[[StreamReport], None] = lambda _report: None,
         on_synced: Callable[[StreamReport], None] = lambda _report: None,
     ) -> None:
         self.definition = definition
@@ -78,7 +79,7 @@ class DeletedRecordsStream(Stream):
         self.module = definition.target.removesuffix(TABLE_SUFFIX)
         self.start_date = start_date
         self._sync_end = sync_end
-        self._on_synced = on_synced
+        self._on_started, self._on_synced = on_started, on_synced
         super().__init__(tap, schema=definition.schema, name=definition.name)
         self.primary_keys = ["id"]
         self.replication_key = REPLICATION_KEY
@@ -93,17 +94,19 @@ class DeletedRecordsStream(Stream):
     def get_records(self, context: Mapping[str, Any] | None) -> Iterable[dict[str, Any]]:
         state = self.get_context_state(None)
         start, end = starting_instant(state, REPLICATION_KEY, self.start_date), self._sync_end()
-        meter = PageMeter(self.name)  # records only: this API has pages of 200, not bulk jobs
+        meter = PageMeter(self.name)  # the API's pages of 200 and their records; no bulk jobs
+        self._on_started(meter.report)
         if start is not None and start >= end:
             LOGGER.info("%s: the bookmark is at Zoho's current time; nothing to read", self.name)
         else:
-            for record in self._window(state, start, end):
+            for record in self._window(state, start, end, meter.page_read):
                 meter.report.records += 1
                 yield record
         self._on_synced(meter.done())
 
     def _window(
-        self, state: dict[str, Any], start: dt.datetime | None, end: dt.datetime
+        self, state: dict[str, Any], start: dt.datetime | None, end: dt.datetime,
+        on_page: Callable[[], None],
     ) -> Iterator[dict[str, Any]]:
         """The deletions of [start, end), then the bookmark at `end` (left as it was when Zoho
         lists no deleted records for the module)."""
@@ -112,7 +115,7 @@ class DeletedRecordsStream(Stream):
         emitted = 0
         try:
             listed = (deletion_record(self.name, entry)
-                      for entry in self.product.deleted_records(self.module, since))
+                      for entry in self.product.deleted_records(self.module, since, on_page))
             for record in in_window(listed, start, end):
                 emitted += 1
                 yield record

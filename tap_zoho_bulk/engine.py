@@ -1,11 +1,12 @@
-"""The export engine: every bulk read job of a sync, owned by one scheduler.
+"""The export engine: every bulk read job of a sync, owned by one scheduler per product.
 
 A bulk read job spends its life on Zoho's side, so the engine keeps the jobs of every selected
 stream in flight at once and hands the streams their pages in order:
 
 - at the start it submits the first job of every stream (within each product's
-  `max_concurrent_jobs` and creation rate), and polls every pending job from one loop, on a
-  schedule that notices a job within max(poll_interval, a quarter of its age) of completing;
+  `max_concurrent_jobs` and creation rate), and polls every pending job of a product from that
+  product's loop (a call one product retries never holds up another's jobs), on a schedule
+  that notices a job within max(poll_interval, a quarter of its age) of completing;
 - when a job completes it asks for the next page / page token / record cursor at once, before the
   completed page is downloaded or emitted; a window part that turned out to hold more than one
   page is cut in two (`slicing`) so that every part is exported by one job whose record set is
@@ -48,6 +49,7 @@ LOGGER = logging.getLogger("tap-zoho-bulk")
 CREATED_STATE = "ADDED"
 MAX_JOB_ATTEMPTS = 3  # a job that fails, or whose result is gone, is created again this often
 ZOHO_PAGE_SIZE = 200_000  # records per bulk read page until Zoho reports its `per_page`
+LIMIT_PERIOD = 61.0  # seconds of Zoho's per-minute limits, as the tap keeps them
 STEP_BUDGET = 0.5  # seconds of job creation / planning per scheduler pass before polling again
 
 
@@ -223,15 +225,16 @@ class ExportEngine:
         self._bytes_ahead = 0
         self._page_size: dict[str, int] = {}
         self._no_count: set[str] = set()  # products whose count API is unavailable
+        # One second over the minute: Zoho counts a call when it arrives, the tap when it sends.
         self._create_limiters = {
-            name: RateLimiter(lim.creates_per_minute, 60.0, what="bulk jobs", clock=clock, sleep=sleep)
+            name: RateLimiter(lim.creates_per_minute, LIMIT_PERIOD, what="bulk jobs", clock=clock,
+                              sleep=sleep)
             for name, lim in self.limits.items() if lim.creates_per_minute
         }
-        # One second over the minute: Zoho counts a download when it arrives, the tap when it sends.
         quotas: dict[str, RateLimiter] = {}
         self._download_limiters = {
             name: quotas.setdefault(lim.download_quota or name, RateLimiter(
-                lim.downloads_per_minute, 61.0, what="result downloads", clock=clock, sleep=sleep))
+                lim.downloads_per_minute, LIMIT_PERIOD, what="result downloads", clock=clock, sleep=sleep))
             for name, lim in self.limits.items()
         }
         now = clock()
@@ -250,7 +253,14 @@ class ExportEngine:
         """Start the scheduler and the download workers (threaded mode)."""
         if not self._threaded or self._threads:
             return self
-        self._threads = [threading.Thread(target=self._schedule_loop, name="zoho-scheduler", daemon=True)]
+        # One scheduler per product: a call one product retries (a 429, a 5xx, Zoho's
+        # Retry-After) waits in its own thread, and the other products' jobs go on meanwhile.
+        products = sorted({stream.product.name for stream in self._streams.values()})
+        self._threads = [
+            threading.Thread(target=self._schedule_loop, args=(name,), name=f"zoho-scheduler-{name}",
+                             daemon=True)
+            for name in products
+        ]
         self._threads += [
             threading.Thread(target=self._download_loop, name=f"zoho-download-{n}", daemon=True)
             for n in range(self._workers)
@@ -340,29 +350,36 @@ class ExportEngine:
 
     # --- the scheduler --------------------------------------------------------------------------
 
-    def step(self) -> bool:
-        """One pass: create jobs, poll the due ones, and (without threads) one download."""
-        progressed = self._submit_some()
-        progressed = self._poll_due() or progressed
+    def step(self, product: str | None = None) -> bool:
+        """One pass: create jobs, poll the due ones, and (without threads) one download.
+
+        With `product`, only that product's jobs (its scheduler thread); otherwise every product's.
+        """
+        progressed = self._submit_some(product)
+        progressed = self._poll_due(product) or progressed
         if not self._threaded:
             progressed = self._download_one(block=False) or progressed
         return progressed
 
-    def _schedule_loop(self) -> None:
+    def _schedule_loop(self, product: str) -> None:
         try:
             while not self._stop.is_set():
-                if not self.step():
+                if not self.step(product):
                     with self._lock:
-                        self._lock.wait(timeout=self._idle_time())
+                        self._lock.wait(timeout=self._idle_time(product))
         except BaseException as exc:  # a bug must not leave the consumer waiting forever
-            LOGGER.exception("The export scheduler stopped")
+            LOGGER.exception("The export scheduler of %s stopped", product)
             self._fail_all(exc)
 
-    def _idle_time(self) -> float:
-        """How long the scheduler may sleep: until the next poll is due (at most a second)."""
+    def _of(self, product: str | None) -> list[_Stream]:
+        """The streams of `product` (every stream for None), in emit order."""
+        return [s for s in self._streams.values() if product is None or s.product.name == product]
+
+    def _idle_time(self, product: str | None = None) -> float:
+        """How long a scheduler may sleep: until its next poll is due (at most a second)."""
         now = self._clock()
         with self._lock:
-            due = [p.next_poll_at for s in self._streams.values() for p in s.parts
+            due = [p.next_poll_at for s in self._of(product) for p in s.parts
                    if p.state is _State.RUNNING]
         wait = min(due, default=now + 1.0) - now
         return min(max(wait, 0.01), 1.0)
@@ -379,12 +396,12 @@ class ExportEngine:
 
     # --- creating jobs ---------------------------------------------------------------------------
 
-    def _submit_some(self) -> bool:
+    def _submit_some(self, product: str | None) -> bool:
         """Create jobs for parts that have none, in emit order, within the products' limits."""
         deadline = self._clock() + STEP_BUDGET
         progressed = False
         while self._clock() < deadline and not self._stop.is_set():
-            candidate = self._next_to_submit()
+            candidate = self._next_to_submit(product)
             if candidate is None:
                 break
             stream, part = candidate
@@ -395,16 +412,17 @@ class ExportEngine:
             progressed = True
         return progressed
 
-    def _next_to_submit(self) -> tuple[_Stream, _Part] | None:
+    def _next_to_submit(self, product: str | None) -> tuple[_Stream, _Part] | None:
         with self._lock:
+            streams = self._of(product)
             running: dict[str, int] = {}
-            for stream in self._streams.values():
+            for stream in streams:
                 for part in stream.parts:
                     if part.state is _State.RUNNING and stream.error is None:
                         running[stream.product.name] = running.get(stream.product.name, 0) + 1
             # Parts continuing a record cursor first: the cursor lives 15 minutes.
             candidates = sorted(
-                ((s, p) for s in self._streams.values() if s.error is None
+                ((s, p) for s in streams if s.error is None
                  for p in s.parts if p.state is _State.NEW),
                 key=lambda sp: (not sp[1].position.record_cursor, sp[0].order),
             )
@@ -447,6 +465,8 @@ class ExportEngine:
                     return
                 raise
             break
+        if self._stop.is_set():  # the run ended meanwhile: the job is no one's, and says nothing
+            return
         now = self._clock()
         with self._lock:
             part.job_id, part.state = job_id, _State.RUNNING
@@ -549,11 +569,11 @@ class ExportEngine:
 
     # --- polling --------------------------------------------------------------------------------
 
-    def _poll_due(self) -> bool:
+    def _poll_due(self, product: str | None) -> bool:
         now = self._clock()
         with self._lock:
             due = sorted(
-                ((p.next_poll_at, s.order, s, p) for s in self._streams.values() if s.error is None
+                ((p.next_poll_at, s.order, s, p) for s in self._of(product) if s.error is None
                  for p in s.parts if p.state is _State.RUNNING and p.next_poll_at <= now),
                 key=lambda item: (item[0], item[1]),
             )
@@ -586,14 +606,21 @@ class ExportEngine:
                            stream.name, part.job_id, error.code)
             self._again(stream, part)
             return
+        if self._stop.is_set():
+            return
         status = product.parse_status(payload, part.position)
         now = self._clock()
         with self._lock:
             self.polls += 1
             stream.polls += 1
         if status.state is JobState.COMPLETED:
-            LOGGER.info("%s: job %s completed in %.1f s with %s records", stream.name, part.job_id,
-                        now - part.created_at, status.count)
+            if part.resumed:  # created by an earlier run, which did not save when
+                LOGGER.info("%s: job %s of the previous run completed with %s records (%.1f s "
+                            "after this run first polled it)", stream.name, part.job_id,
+                            status.count, now - part.created_at)
+            else:
+                LOGGER.info("%s: job %s completed in %.1f s with %s records", stream.name,
+                            part.job_id, now - part.created_at, status.count)
             self._completed(stream, part, status)
         elif status.state is JobState.FAILED:
             self._failed(stream, part, status)
@@ -609,8 +636,9 @@ class ExportEngine:
                 part.next_poll_at = min(now + delay, max(deadline, now))
             if status.raw_state.upper() != part.reported.upper():
                 part.reported = status.raw_state
-                LOGGER.info("%s: job %s is %s (%.1f s after its creation)", stream.name, part.job_id,
-                            status.raw_state, now - part.created_at)
+                since = "this run first polled it" if part.resumed else "its creation"
+                LOGGER.info("%s: job %s is %s (%.1f s after %s)", stream.name, part.job_id,
+                            status.raw_state, now - part.created_at, since)
 
     def _failed(self, stream: _Stream, part: _Part, status: JobStatus) -> None:
         detail = f": {status.error}" if status.error else ""

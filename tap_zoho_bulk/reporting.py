@@ -25,6 +25,7 @@ class StreamReport:
     polls: int = 0
     seconds: float = 0.0
     began: float = 0.0  # on the meter's clock (time.monotonic): the first stream's is the run's
+    finished: bool = False  # False in the summary of a run stopped while this stream ran
 
 
 class PageMeter:
@@ -50,8 +51,13 @@ class PageMeter:
                     report.name, report.pages, f"{records:,}", job_id, took,
                     f"{records / took:,.0f}", f"{report.records:,}")
 
+    def page_read(self) -> None:
+        """Count a page of an API that lists records (the deleted records' pages of 200)."""
+        self.report.pages += 1
+
     def done(self) -> StreamReport:
         self.report.seconds = self._clock() - self.report.began
+        self.report.finished = True
         return self.report
 
 
@@ -63,17 +69,25 @@ def summary_lines(
     downloads: int,
     credits_left: Mapping[str, int],
     seconds: float,
+    stopped: str | None = None,
+    not_synced: Iterable[str] = (),
 ) -> list[str]:
-    """The table logged at the end of a sync, a line per stream and one of totals, then the costs."""
+    """The table logged at the end of a sync, a line per stream and one of totals, then the costs.
+
+    A run that `stopped` (why, e.g. "stopped by SIGTERM") marks the stream it stopped in and names
+    the streams it never reached; its figures count what was emitted in whole pages, which is
+    what the last STATE covers.
+    """
     rows = list(streams)
-    width = max([len("stream"), *(len(row.name) for row in rows)])
+    names = {row.name: row.name if row.finished else f"{row.name} (stopped)" for row in rows}
+    width = max([len("stream"), *(len(name) for name in names.values())])
     header = f"{'stream':<{width}}  {'records':>11}  {'pages':>6}  {'jobs':>5}  {'polls':>6}  {'time':>9}"
 
     def line(name: str, records: int, pages: int, jobs: int, polls: int, took: float) -> str:
         return f"{name:<{width}}  {records:>11,}  {pages:>6,}  {jobs:>5,}  {polls:>6,}  {took:>8.1f}s"
 
-    lines = ["Sync summary:", header]
-    lines += [line(r.name, r.records, r.pages, r.jobs, r.polls, r.seconds) for r in rows]
+    lines = [f"Sync summary ({stopped}):" if stopped else "Sync summary:", header]
+    lines += [line(names[r.name], r.records, r.pages, r.jobs, r.polls, r.seconds) for r in rows]
     lines.append(line("total", sum(r.records for r in rows), sum(r.pages for r in rows),
                       sum(r.jobs for r in rows), sum(r.polls for r in rows), seconds))
     credits = (
@@ -82,4 +96,7 @@ def summary_lines(
     )
     lines.append(f"Zoho: {token_refreshes} token refresh(es), {api_calls:,} API call(s), "
                  f"{downloads:,} download(s); API credits left: {credits}")
+    missing = list(not_synced)
+    if missing:
+        lines.append(f"Not synced in this run: {', '.join(missing)}")
     return lines

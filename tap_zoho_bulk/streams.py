@@ -74,6 +74,7 @@ class BulkReadStream(Stream):
         sync_end: Callable[[], dt.datetime],
         start_date: dt.datetime | None = None,
         null_invalid: bool = False,
+        on_started: Callable[[StreamReport], None] = lambda _report: None,
         on_synced: Callable[[StreamReport], None] = lambda _report: None,
     ) -> None:
         self.definition = definition
@@ -84,7 +85,7 @@ class BulkReadStream(Stream):
         self.options = options
         self._engine = engine
         self._sync_end = sync_end
-        self._on_synced = on_synced
+        self._on_started, self._on_synced = on_started, on_synced
         self._renames: dict[str, str] = {}  # export column → record key, learnt from the metadata
         self._ahead: dt.datetime | None = None  # a start (start_date) past the window end
         super().__init__(tap, schema=definition.schema, name=definition.name)
@@ -166,6 +167,7 @@ class BulkReadStream(Stream):
         selected = self.selected_fields()  # grows when an export shows columns the schema lacks
         overrides = self.product.value_converters(self.definition)
         meter = PageMeter(self.name)  # counts the records emitted, a page at a time
+        self._on_started(meter.report)
         engine = self._engine()
         pages = engine.pages(self.name)
         while True:
@@ -185,9 +187,11 @@ class BulkReadStream(Stream):
                     raise DataError(f"{self.name}: the result of job {page.job_id} could not be read "
                                     f"({type(exc).__name__}); state was not advanced") from None
             yield PAGE_END
+            # Counted before its STATE is written: a stop comes at the end of a write (the STATE's
+            # most often), and the summary of a stopped run counts what that STATE covers.
+            meter.page_emitted(emitted, page.job_id if page.path is not None else None)
             finished = page.finished_window
             self._save_progress(page.checkpoint, finished.end if finished else None)
-            meter.page_emitted(emitted, page.job_id if page.path is not None else None)
         if self._ahead is not None:
             # Nothing to read yet: the bookmark is the start (a future start_date), never earlier.
             self._save_progress(None, self._ahead)

@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cached_property
 from types import FrameType
 from typing import IO, Any
@@ -28,6 +29,7 @@ from singer_sdk.plugin_base import JSONSchemaValidator
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
+from tap_zoho_bulk import inputs
 from tap_zoho_bulk.auth import ZohoAuth
 from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.deleted import TABLE_SUFFIX as DELETED_TABLE
@@ -63,6 +65,7 @@ class TapZohoBulk(Tap):
     dynamic_catalog = True  # validate the config for --discover too
     # msgspec encodes the row path's messages; all output leaves in blocks (tap_zoho_bulk.output).
     message_writer_class = BlockWriter
+    _summary_logged = False  # the summary table is logged once, at the end or on a stop
 
     # --- configuration --------------------------------------------------------------------------
 
@@ -298,7 +301,8 @@ class TapZohoBulk(Tap):
             assert isinstance(product, CrmProduct)
             return DeletedRecordsStream(
                 self, definition, product, sync_end=lambda: self.sync_end,
-                start_date=self._settings.start_date, on_synced=self._stream_synced,
+                start_date=self._settings.start_date,
+                on_started=self._stream_started, on_synced=self._stream_synced,
             )
         return BulkReadStream(
             self,
@@ -309,7 +313,7 @@ class TapZohoBulk(Tap):
             sync_end=lambda: self.sync_end,
             start_date=self._settings.start_date,
             null_invalid=self._settings.on_invalid_value == "null",
-            on_synced=self._stream_synced,
+            on_started=self._stream_started, on_synced=self._stream_synced,
         )
 
     @property
@@ -337,11 +341,20 @@ class TapZohoBulk(Tap):
         catalog: IO[str] | None = None,
     ) -> None:
         """The CLI's sync: a known failure ends it with one clear line and exit code 1, a
-        SIGTERM / SIGINT with exit code 143 / 130."""
+        SIGTERM / SIGINT with exit code 143 / 130; a --state or --catalog file that is not what
+        it must be, with one line and exit code 2, before any request."""
+        state, catalog = inputs.state_input(state), inputs.catalog_input(catalog)
         with _clear_errors(cls.logger):
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
             )
+
+    @classmethod
+    @override
+    def cb_config(cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]) -> Any:
+        """Each --config file checked first: one line naming a missing or broken file, exit 2."""
+        inputs.check_config_files(value)
+        return super().cb_config(ctx, param, value)
 
     @classmethod
     @override
@@ -404,21 +417,43 @@ class TapZohoBulk(Tap):
         else:
             stop()
 
+    def _stream_started(self, report: StreamReport) -> None:
+        """Called by each stream as its sync begins: from here on a stopped run has a summary."""
+        self._reports[report.name] = report
+        _SYNCING.set(self)
+
     def _stream_synced(self, report: StreamReport) -> None:
         """Called by each stream when its sync is done; after the last one, the summary table."""
         self._reports[report.name] = report
         selected = [name for name, s in self.streams.items() if s.selected]
-        if set(selected) <= set(self._reports):
-            engine = self.export_engine
-            lines = summary_lines(
-                (self._reports[name] for name in selected),
-                token_refreshes=self.zoho_auth.refreshes, api_calls=self.zoho_client.usage.calls,
-                downloads=engine.downloads, credits_left=self.zoho_client.usage.credits_left,
-                seconds=time.monotonic() - min(report.began for report in self._reports.values()),
-            )
-            for line in lines:
-                self.logger.info("%s", line)
-            engine.close()
+        if all(name in self._reports and self._reports[name].finished for name in selected):
+            self.log_summary()
+            self.export_engine.close()
+
+    def log_summary(self, stopped: str | None = None) -> None:
+        """The summary table of this sync (once): when it ends, or why it `stopped` and how far
+        it got."""
+        if self._summary_logged or not self._reports:
+            return
+        self._summary_logged = True
+        engine = self.__dict__.get("export_engine")  # a run may stop before it needs the engine
+        now = time.monotonic()
+        for report in self._reports.values():
+            if not report.finished:
+                report.seconds = now - report.began
+                if engine is not None and isinstance(self.streams[report.name], BulkReadStream):
+                    report.jobs, report.polls = engine.costs(report.name)
+        selected = [name for name, s in self.streams.items() if s.selected]
+        lines = summary_lines(
+            (self._reports[name] for name in selected if name in self._reports),
+            token_refreshes=self.zoho_auth.refreshes, api_calls=self.zoho_client.usage.calls,
+            downloads=engine.downloads if engine is not None else 0,
+            credits_left=self.zoho_client.usage.credits_left,
+            seconds=now - min(report.began for report in self._reports.values()),
+            stopped=stopped, not_synced=[name for name in selected if name not in self._reports],
+        )
+        for line in lines:
+            self.logger.info("%s", line)
 
 
 class ConnectionTestFailed(ZohoError):
@@ -434,22 +469,42 @@ class SyncStopped(BaseException):
         self.signum = signum
 
 
+# The tap whose sync is running in this context, so that a run ended by an exception (which
+# unwinds past the tap, out of the SDK's sync_all) still logs how far it got.
+_SYNCING: ContextVar[TapZohoBulk | None] = ContextVar("tap_zoho_bulk_syncing", default=None)
+
+
+def _summary_of_stopped_run(why: str) -> None:
+    """The engine stops first (no job is created or logged after the summary), then the table."""
+    tap = _SYNCING.get()
+    if tap is None:
+        return
+    engine = tap.__dict__.get("export_engine")
+    if engine is not None:
+        engine.close()
+    tap.log_summary(stopped=why)
+
+
 @contextmanager
 def _clear_errors(logger: logging.Logger) -> Iterator[None]:
     """End the run on a known failure with one clear line and exit code 1, not a traceback;
-    on SIGTERM / SIGINT with 128 + the signal's number, as a shell reports a killed process."""
+    on SIGTERM / SIGINT with 128 + the signal's number, as a shell reports a killed process.
+    The summary of what a stopped sync emitted comes first; the line saying why is the last."""
     try:
         yield
     except SyncStopped as stop:
         name = signal.Signals(stop.signum).name
+        _summary_of_stopped_run(f"stopped by {name}")
         logger.error("Stopped by %s; the last STATE written continues this sync", name)
         warnings.simplefilter("ignore", ResourceWarning)
         sys.exit(128 + stop.signum)
     except CreditFloorReached as stop:  # a clean end: what was emitted is complete and in STATE
+        _summary_of_stopped_run("stopped at min_api_credits_left")
         logger.warning("%s", stop)
         warnings.simplefilter("ignore", ResourceWarning)
         sys.exit(0)
     except ZohoError as exc:
+        _summary_of_stopped_run("failed")
         logger.error("%s", exc)
         # The SDK's CLI closes the --state / --catalog files it opened only when it returns; the
         # process ends here and the OS closes them, so the interpreter's "unclosed file" warnings

@@ -9,13 +9,17 @@ gets 429 on every call until the day rolls over, and so does every other integra
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from tap_zoho_bulk.errors import ZohoError
 
+LOGGER = logging.getLogger("tap-zoho-bulk")
 CREDITS_HEADER = "X-API-CREDITS-REMAINING"
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
 
 
 class CreditFloorReached(ZohoError):
@@ -30,6 +34,7 @@ class ApiUsage:
         self.calls = 0
         self._credits: dict[str, int] = {}
         self._floor: str | None = None  # why the sync must stop, once it must
+        self._unreadable: set[str] = set()  # APIs whose header could not be read (warned once)
         self._lock = threading.Lock()
 
     @property
@@ -53,10 +58,20 @@ class ApiUsage:
     def observe(self, url: str, headers: Mapping[str, str]) -> None:
         """Read the credits header of one answer (absent: Zoho has more than half the day's)."""
         value = headers.get(CREDITS_HEADER)
-        if value is None or not (value.strip().isascii() and value.strip().isdigit()):
+        if value is None:
             return
         api = _api_of(url)
-        left = int(value)
+        left = credits_number(value)
+        if left is None:
+            with self._lock:
+                if api in self._unreadable:
+                    return
+                self._unreadable.add(api)
+            LOGGER.warning("Zoho sent %s: %r for %s, which is not a number of credits; it is "
+                           "not counted%s", CREDITS_HEADER, value[:40], api,
+                           ", so min_api_credits_left cannot act on it"
+                           if self.min_credits_left is not None else "")
+            return
         with self._lock:
             self._credits[api] = left
             floor = self.min_credits_left
@@ -66,6 +81,15 @@ class ApiUsage:
                     f"for {api} (min_api_credits_left: {floor:,}); the last STATE written "
                     "continues this sync"
                 )
+
+
+def credits_number(value: str) -> int | None:
+    """The credits a header states: ASCII digits, with thousands separators allowed (`1,234`);
+    None for anything else (`²`, `-5`, `n/a`)."""
+    text = value.strip()
+    if _GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    return int(text) if text.isascii() and text.isdigit() else None
 
 
 def _api_of(url: str) -> str:

@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-control-api", dest="control_api", action="store_false",
                         help="serve no control API (/_emulator/…, the emulator's own, used by "
                              "zoho-emulator mutate)")
+    parser.add_argument("--api-credits", type=_count, metavar="N",
+                        help="Zoho CRM's daily API credits per org (CRM, Bigin): the "
+                             "X-API-CREDITS-REMAINING header once half are used, 429 past the last "
+                             "(default: no limit, no header)")
+    parser.add_argument("--api-credits-used", type=_count, default=0, metavar="N",
+                        help="of --api-credits, how many are gone at start (default: %(default)s)")
     parser.add_argument("--verbose", action="store_true", help="log requests to stderr")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND",
                                      help="mutate: change the records of a running emulator; none: serve")
@@ -61,12 +67,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Serve until SIGINT/SIGTERM, or run `mutate` against a running emulator; the exit status."""
-    args = _parser().parse_args(argv)
-    if args.command == "mutate":
-        return mutate.run(args)
-    options = EmulatorOptions(
+def _count(text: str) -> int:
+    """A whole number of credits, 0 or more (argparse says so in one line otherwise)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def options_from(args: argparse.Namespace) -> EmulatorOptions:
+    """The emulator's options, as the command line sets them."""
+    if args.api_credits is not None and args.api_credits_used > args.api_credits:
+        _parser().error(f"--api-credits-used {args.api_credits_used} is more than --api-credits "
+                        f"{args.api_credits}")
+    return EmulatorOptions(
         host=args.host,
         port=args.port,
         page_size=args.page_size,
@@ -75,8 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         count_api=args.count_api,
         control_api=args.control_api,
         control_token=args.control_token or None,
+        api_credits=args.api_credits,
+        api_credits_used=args.api_credits_used,
         verbose=args.verbose,
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Serve until SIGINT/SIGTERM, or run `mutate` against a running emulator; the exit status."""
+    args = _parser().parse_args(argv)
+    if args.command == "mutate":
+        return mutate.run(args)
+    options = options_from(args)
     dataset = Dataset.generate(seed=args.seed, records_per_module=args.records, timezone=options.org_timezone)
     try:
         emulator = ZohoEmulator(options=options, dataset=dataset).start()

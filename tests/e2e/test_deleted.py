@@ -83,6 +83,8 @@ def test_deletions_over_many_pages_are_all_emitted_once(tmp_path, make_emulator)
     pages = [r for r in emulator.requests if r.path.endswith("/Leads/deleted")]
     assert [r.query.get("page") for r in pages] == ["1", "2", "3"]
     assert {r.query.get("per_page") for r in pages} == {"200"} and {r.query.get("type") for r in pages} == {"all"}
+    rows, _ = run.summary()
+    assert rows["crm_leads_deleted"] == (450, 3, 0, 0)  # the API's pages of 200; no bulk job
 
 
 def test_without_include_deleted_there_are_no_deleted_streams_and_no_calls(tmp_path, make_emulator):

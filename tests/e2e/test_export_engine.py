@@ -86,7 +86,18 @@ def test_a_killed_sync_rerun_from_its_last_state_loses_nothing_and_redoes_at_mos
     killed = run_tap_until(tmp_path / "1", config, records=3 * PAGE + 7, sig=sig, env={"TMPDIR": str(temporary)})
     assert killed.exit_code == code, killed.stderr[-3000:]
     if sig != signal.SIGKILL:
-        assert f"Stopped by {signal.Signals(sig).name}" in killed.stderr
+        name = signal.Signals(sig).name
+        log = killed.log()
+        assert log[-1] == f"Stopped by {name}; the last STATE written continues this sync"
+        # How far it got, first: the stream it stopped in is marked, its records are whole pages.
+        table = log[log.index(f"Sync summary (stopped by {name}):"):-1]
+        stopped = [line.split()[0] for line in table if " (stopped) " in line]
+        assert stopped == [[m["stream"] for m in killed.messages if m["type"] == "RECORD"][-1]]
+        row = next(line for line in table if line.startswith(f"{stopped[0]} (stopped) "))
+        whole = int(row.split()[2].replace(",", ""))
+        last_state = max(i for i, m in enumerate(killed.messages) if m["type"] == "STATE")
+        assert whole == sum(1 for m in killed.messages[:last_state]
+                            if m["type"] == "RECORD" and m["stream"] == stopped[0])
         assert list(temporary.iterdir()) == []  # the downloaded results are gone with it
     rerun = run_tap(tmp_path / "2", config, state=killed.final_state)
     assert rerun.exit_code == 0, rerun.stderr[-3000:]

@@ -158,3 +158,36 @@ def test_a_catalog_naming_another_replication_key_than_the_config_stops_the_run(
     agreeing = run_tap(tmp_path / "agree", config, catalog=rediscovered)
     assert_records_match(agreeing, emulator, "crm", ["Leads"])
     assert agreeing.final_state["bookmarks"]["crm_leads"]["replication_key"] == "Modified_Time"
+
+
+@pytest.mark.parametrize(("option", "content", "message"), [
+    ("--config", None, "{path}: no such file"),
+    ("--config", '{"client_id": ', "{path} is not valid JSON (Expecting value: line 1 column 15)"),
+    ("--config", '["a"]', "{path} holds a JSON array, not an object"),
+    ("--state", '{"bookmarks": {', "{path} is not valid JSON (Expecting property name enclosed in double "
+                                    "quotes: line 1 column 16)"),
+    ("--state", '{"type": "STATE", "value": {"bookmarks": {}}}',
+     '{path} holds a whole STATE message; pass its value (the object under "value")'),
+    ("--state", "null", "{path} holds a JSON null, not an object"),
+    ("--catalog", "{", "{path} is not valid JSON (Expecting property name enclosed in double quotes: "
+                       "line 1 column 2)"),
+])
+def test_a_broken_input_file_is_one_line_naming_it_and_nothing_is_sent(tmp_path, make_emulator, option,
+                                                                         content, message):
+    emulator = make_emulator(records_per_module=5)
+    path = tmp_path / "given.json"
+    if content is not None:
+        path.write_text(content)
+    run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"]), args=(option, str(path)))
+    assert run.exit_code == 2
+    assert run.stderr.strip().splitlines()[-1] == f"Error: Invalid value for '{option}': " + message.format(path=path)
+    assert "Traceback" not in run.stderr and not emulator.requests and run.messages == []
+
+
+def test_an_empty_state_file_is_a_first_run_said_in_one_line(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=20)
+    path = tmp_path / "empty-state.json"
+    path.write_text("\n")
+    run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"]), args=("--state", str(path)))
+    assert_records_match(run, emulator, "crm", ["Leads"])
+    assert f"--state {path} is empty: the sync starts without bookmarks" in run.log()

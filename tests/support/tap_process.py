@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -38,6 +39,28 @@ class TapRun:
 
     def schemas(self) -> dict[str, dict[str, Any]]:
         return {m["stream"]: m["schema"] for m in self.messages if m["type"] == "SCHEMA"}
+
+    def log(self) -> list[str]:
+        """The log's messages, without time, level and logger."""
+        return [line.split(" | ", 3)[3] for line in self.stderr.splitlines() if line.count(" | ") >= 3]
+
+    def summary(self, header: str = "Sync summary:") -> tuple[dict[str, tuple[int, ...]], str]:
+        """The summary table's rows (records, pages, jobs, polls per stream, and "total"; a stream a
+        stopped run stopped in is named "<stream> (stopped)"), and its line of costs."""
+        lines = self.log()
+        assert [line for line in lines if line.startswith("Sync summary")] == [header]
+        start = lines.index(header)
+        rows = {}
+        for line in lines[start + 2:]:
+            match = _SUMMARY_ROW.fullmatch(line.strip())
+            if match is None:
+                break
+            rows[match[1]] = tuple(int(v.replace(",", "")) for v in match.groups()[1:5])
+        costs = next(line for line in lines[start:] if line.startswith("Zoho: "))
+        return rows, costs
+
+
+_SUMMARY_ROW = re.compile(r"(\S+(?: \(stopped\))?)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d,]+)\s+([\d.]+)s")
 
 
 def next_second() -> None:

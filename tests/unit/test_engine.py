@@ -6,6 +6,8 @@ import csv
 import datetime as dt
 import io
 import itertools
+import threading
+import time
 import zipfile
 
 import pytest
@@ -254,6 +256,61 @@ def test_products_of_one_download_quota_keep_within_it_together(shared):
     assert len(times) >= 8  # 4 pages each, at least
     within = all(later - earlier >= 60.0 for earlier, later in zip(times, times[3:], strict=False))
     assert within is shared  # on their own quotas, the two products together exceed 3 a minute
+
+
+class _HeldZoho:
+    """A FakeZoho shared by threads (one call at a time), whose first call about `module` waits
+    until `release` is set: a call its product retries, sleeping in that product's scheduler."""
+
+    def __init__(self, zoho: FakeZoho, module: str) -> None:
+        self.zoho, self.module = zoho, module
+        self.release = threading.Event()
+        self.held = threading.Event()
+        self.released_by_event: bool | None = None
+        self._lock = threading.Lock()
+
+    def _hold(self, url: str, body: object) -> None:
+        if not self.held.is_set() and (self.module in url or self.module in str(body)):
+            self.held.set()
+            self.released_by_event = self.release.wait(timeout=30.0)
+
+    def request_json(self, method, url, *, json=None, params=None, expect=None):
+        self._hold(url, json)
+        with self._lock:
+            return self.zoho.request_json(method, url, json=json, params=params, expect=expect)
+
+    def download(self, url, dest):
+        with self._lock:
+            return self.zoho.download(url, dest)
+
+    def absolute(self, base_url, path):
+        return self.zoho.absolute(base_url, path)
+
+
+def test_a_call_one_product_retries_does_not_hold_up_another_products_jobs():
+    # Threads and the wall clock, but nothing races it: the held call waits on an event that only
+    # the other product's finished stream sets (30 s is a failure, not a timing).
+    zoho = FakeZoho(time.monotonic, page_size=25, duration=0.0)
+    held = _HeldZoho(zoho, "Leads")
+    exports = []
+    for name, module in (("crm", "Leads"), ("bigin", "Contacts")):
+        product = CrmProduct(FAMILIES["crm"], "v8", held, modules=["*"], stream_options={},
+                             base_url=lambda: BASE)
+        product.name = name
+        zoho.add_module(module, 60, start=START, step=dt.timedelta(hours=1))
+        definition = StreamDefinition(f"{name}_{module.lower()}", name, module, SCHEMA, "id", "Created_Time")
+        exports.append(StreamExport(definition, product, ["Name", "Created_Time"], StreamOptions(),
+                                    [Window("Created_Time", None, END)], None))
+    limits = {name: Limits(10, 10_000) for name in ("crm", "bigin")}
+    engine = ExportEngine(held, exports, limits, poll_interval=0.01).start()
+    ENGINES.append(engine)
+    assert held.held.wait(timeout=30.0)
+    contacts = [i for page in engine.pages("bigin_contacts") for i in ids_of(page)]
+    held.release.set()
+    leads, _ = drain(engine, "crm_leads")
+    assert held.released_by_event is True  # Bigin's stream finished while CRM's call was held
+    assert sorted(contacts) == sorted(all_ids(zoho, "Contacts"))
+    assert sorted(leads) == sorted(all_ids(zoho, "Leads"))
 
 
 # --- checkpoints and resuming --------------------------------------------------------------------

@@ -25,11 +25,25 @@ def test_a_proxy_prefix_before_the_api_path_is_looked_through():
     assert usage.credits_left == {"crm": 7}
 
 
-@pytest.mark.parametrize("value", ["", "lots", "-3", "1.5", "²", "1,234"])
-def test_a_header_that_is_not_a_count_is_ignored(value):
+@pytest.mark.parametrize("value", ["", "lots", "-3", "1.5", "²", "1,23", "12,34,567", "1 234"])
+def test_a_header_that_is_not_a_count_is_not_counted_and_said_once_per_api(value, caplog):
     usage = ApiUsage(min_credits_left=10)
-    usage.observe(CRM, {"X-API-CREDITS-REMAINING": value})
+    for url in (CRM, CRM, BIGIN):
+        usage.observe(url, {"X-API-CREDITS-REMAINING": value})
     assert usage.credits_left == {} and usage.floor_reached is None
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 2
+    assert warned[0] == (f"Zoho sent X-API-CREDITS-REMAINING: {value!r} for crm, which is not a number "
+                         "of credits; it is not counted, so min_api_credits_left cannot act on it")
+    assert "for bigin" in warned[1]
+
+
+@pytest.mark.parametrize(("value", "left"), [("1,234", 1234), (" 12,345,678 ", 12_345_678), ("007", 7)])
+def test_thousands_separators_are_read(value, left):
+    usage = ApiUsage(min_credits_left=2000)
+    usage.observe(CRM, {"X-API-CREDITS-REMAINING": value})
+    assert usage.credits_left == {"crm": left}
+    assert (usage.floor_reached is not None) is (left < 2000)
 
 
 def test_calls_are_counted_until_zoho_reports_fewer_credits_than_the_floor_then_refused():

@@ -177,7 +177,9 @@ class CrmProduct(BulkProduct):
 
     # --- deleted records (REST, next to bulk read) ------------------------------------------------
 
-    def deleted_records(self, module: str, since: dt.datetime | None) -> Iterator[dict[str, Any]]:
+    def deleted_records(
+        self, module: str, since: dt.datetime | None, on_page: Callable[[], None] = lambda: None,
+    ) -> Iterator[dict[str, Any]]:
         """The module's deletions (recycle bin and permanent) after `since`, as Zoho lists them:
         `GET /{crm|bigin}/{version}/{module}/deleted?type=all`, pages of 200 while more_records,
         `If-Modified-Since` for `since` (whether Zoho's bound is inclusive is undocumented: the
@@ -193,6 +195,7 @@ class CrmProduct(BulkProduct):
             )
             if status == 204 or not isinstance(body, dict):
                 return
+            on_page()
             yield from (entry for entry in body["data"] if isinstance(entry, dict))
             info = body.get("info")
             if not (isinstance(info, dict) and info.get("more_records") is True and body["data"]):
