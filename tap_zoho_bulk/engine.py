@@ -358,7 +358,7 @@ class ExportEngine:
         progressed = self._submit_some(product)
         progressed = self._poll_due(product) or progressed
         if not self._threaded:
-            progressed = self._download_one(block=False) or progressed
+            progressed = self._download_one() or progressed
         return progressed
 
     def _schedule_loop(self, product: str) -> None:
@@ -720,7 +720,7 @@ class ExportEngine:
     def _download_loop(self) -> None:
         while not self._stop.is_set():
             try:
-                if not self._download_one(block=True):
+                if not self._download_one():
                     with self._lock:
                         self._lock.wait(timeout=0.5)
             except BaseException as exc:
@@ -729,15 +729,17 @@ class ExportEngine:
                 return
 
     def _next_download(self) -> tuple[_Stream, _Part] | None:
-        """The most urgent completed result (lock held): the page being waited for first; then,
-        in emit order, while the disk budget allows, or whatever continues a record cursor only
-        its download names (Creator v2: the cursor lives 15 minutes)."""
+        """The most urgent completed result whose product may download now (lock held): the page
+        being waited for first; then, in emit order, while the disk budget allows, or whatever
+        continues a record cursor only its download names (Creator v2: the cursor lives 15
+        minutes). A product at its downloads per minute is passed over, so no worker sleeps on
+        its limit while another product's result could be fetched."""
         current = self._current
         if current is not None and current.error is None and current.parts \
-                and current.parts[0].state is _State.COMPLETED:
+                and current.parts[0].state is _State.COMPLETED and self._may_download(current):
             return current, current.parts[0]
         for stream in sorted(self._streams.values(), key=lambda s: s.order):
-            if stream.error is not None:
+            if stream.error is not None or not self._may_download(stream):
                 continue
             for part in stream.parts:
                 if part.state is not _State.COMPLETED:
@@ -747,23 +749,35 @@ class ExportEngine:
                     return stream, part
         return None
 
-    def _download_one(self, *, block: bool) -> bool:
+    def _may_download(self, stream: _Stream) -> bool:
+        """Whether the stream's product may download now; if not while a result of the stream
+        is waiting, the log says how long for (once per wait)."""
+        limiter = self._download_limiters[stream.product.name]
+        if limiter.delay() <= 0:
+            return True
+        if any(part.state is _State.COMPLETED for part in stream.parts):
+            limiter.passed_over()
+        return False
+
+    def _download_one(self) -> bool:
+        """Download the most urgent result one may fetch now; False if there is none (the worker
+        waits for a notification or half a second, and looks again)."""
         with self._lock:
             picked = self._next_download()
             if picked is None:
                 return False
             stream, part = picked
-            limiter = self._download_limiters[stream.product.name]
-            if not block and limiter.delay() > 0:
-                return False
+            if not self._download_limiters[stream.product.name].acquire_now():
+                return False  # picked as allowed, under this lock: only a clock gone backwards
             part.state = _State.DOWNLOADING
         try:
-            self._download(stream, part, limiter)
+            self._download(stream, part)
         except ZohoError as error:
             self._fail(stream, error)
         return True
 
-    def _download(self, stream: _Stream, part: _Part, limiter: RateLimiter) -> None:
+    def _download(self, stream: _Stream, part: _Part) -> None:
+        """Fetch a completed result (its download already counted against the product's limit)."""
         product = stream.product
         status = part.status
         assert status is not None and part.job_id is not None
@@ -774,7 +788,6 @@ class ExportEngine:
             )
         url = self.client.absolute(product.base_url, status.download_url)
         path = self._tmp / f"{stream.name}-{part.job_id}.zip"
-        limiter.wait()
         started = self._clock()
         try:
             size, headers = self.client.download(url, path)

@@ -30,30 +30,59 @@ class RateLimiter:
         self.calls, self.period, self.what = calls, period, what
         self._clock, self._sleep = clock, sleep
         self._times: deque[float] = deque()
+        self._announced = 0.0  # the slot `passed_over` last said a call waits for
         self._lock = threading.Lock()
 
     def delay(self) -> float:
         """Seconds until one more call is allowed (0 when it is allowed now)."""
         with self._lock:
-            self._forget(self._clock())
-            if len(self._times) < self.calls:
-                return 0.0
-            return max(0.0, self.period - (self._clock() - self._times[0]))
+            now = self._clock()
+            return max(0.0, self._next_slot(now) - now)
 
-    def wait(self) -> None:
-        """Block until one more call is allowed, and count it."""
+    def acquire_now(self) -> bool:
+        """Count one call if it is allowed now; False (nothing counted) if it would have to wait."""
         with self._lock:
             now = self._clock()
-            self._forget(now)
-            if len(self._times) >= self.calls:
-                delay = self.period - (now - self._times[0])
-                if delay >= 1:
-                    per = "a minute" if 60 <= self.period <= 61 else f"per {self.period:g} s"
-                    LOGGER.info("Waiting %.0f s: Zoho allows %d %s %s", delay, self.calls, self.what, per)
-                self._sleep(delay)
-                self._times.popleft()
-            self._times.append(self._clock())
+            if self._next_slot(now) > now:
+                return False
+            self._times.append(now)
+            return True
 
-    def _forget(self, now: float) -> None:
+    def wait(self) -> None:
+        """Block until one more call is allowed, and count it.
+
+        The call's slot is reserved before the sleep, which holds no lock: callers that only ask
+        `delay` are never kept waiting by one that sleeps.
+        """
+        with self._lock:
+            now = self._clock()
+            slot = self._next_slot(now)
+            self._times.append(slot)
+        self._announce(slot - now)
+        if slot > now:
+            self._sleep(slot - now)
+
+    def passed_over(self) -> None:
+        """A call waits for this limit without sleeping on it (the caller does other work
+        meanwhile): said once per wait, as `wait` says it."""
+        with self._lock:
+            now = self._clock()
+            slot = self._next_slot(now)
+            if slot <= now or slot == self._announced:
+                return
+            self._announced = slot
+        self._announce(slot - now)
+
+    def _announce(self, delay: float) -> None:
+        if delay >= 1:
+            per = "a minute" if 60 <= self.period <= 61 else f"per {self.period:g} s"
+            LOGGER.info("Waiting %.0f s: Zoho allows %d %s %s", delay, self.calls, self.what, per)
+
+    def _next_slot(self, now: float) -> float:
+        """When one more call may go (lock held): now, or a period after the call `calls` back
+        (slots reserved by callers still asleep included)."""
         while self._times and now - self._times[0] >= self.period:
             self._times.popleft()
+        if len(self._times) < self.calls:
+            return now
+        return self._times[-self.calls] + self.period

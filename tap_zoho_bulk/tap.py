@@ -188,6 +188,12 @@ class TapZohoBulk(Tap):
         atexit.register(engine.close)  # temporary files go, however the run ends
         return engine.start()
 
+    @property
+    def started_engine(self) -> ExportEngine | None:
+        """The export engine if this run has started it (a run may stop before it needs one)."""
+        engine = self.__dict__.get("export_engine")  # the cached_property's value, once computed
+        return engine if isinstance(engine, ExportEngine) else None
+
     def api_base_url(self) -> str:
         """CRM/Bigin API domain: `api_url`, else the token's `api_domain`, else the DC default."""
         s = self._settings
@@ -436,7 +442,7 @@ class TapZohoBulk(Tap):
         if self._summary_logged or not self._reports:
             return
         self._summary_logged = True
-        engine = self.__dict__.get("export_engine")  # a run may stop before it needs the engine
+        engine = self.started_engine
         now = time.monotonic()
         for report in self._reports.values():
             if not report.finished:
@@ -479,9 +485,8 @@ def _summary_of_stopped_run(why: str) -> None:
     tap = _SYNCING.get()
     if tap is None:
         return
-    engine = tap.__dict__.get("export_engine")
-    if engine is not None:
-        engine.close()
+    if tap.started_engine is not None:
+        tap.started_engine.close()
     tap.log_summary(stopped=why)
 
 

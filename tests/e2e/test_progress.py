@@ -100,7 +100,9 @@ def test_the_credit_floor_stops_cleanly_and_the_rerun_completes_the_export(tmp_p
              for line in stopped.log() if line.startswith("Not synced in this run: ")]
     assert [set(n) for n in named] == ([set(STREAMS) - set(started)] if set(STREAMS) - set(started) else [])
     assert sum(map(len, stopped.records.values())) < sum(map(len, full.records.values()))
-    assert emulator.credits.used("crm") - 500_000 <= spent // 2 + 2  # no call sent past the floor but one
+    # No call is sent once the floor is reached: past the answer that reached it, only the calls
+    # already on their way (one per thread that calls CRM: its scheduler, two download workers).
+    assert emulator.credits.used("crm") - 500_000 <= spent // 2 + 3
 
     emulator.credits.reset()  # a new day
     rest = run_tap(tmp_path / "rest", config, state=stopped.final_state)

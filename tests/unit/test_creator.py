@@ -104,22 +104,6 @@ def test_multi_select_cells():
     assert split_choices("A;B") == ["A", "B"]
 
 
-def test_rate_limiter_waits_for_the_oldest_call_to_leave_the_window():
-    now = [0.0]
-    sleeps = []
-
-    def sleep(seconds):
-        sleeps.append(seconds)
-        now[0] += seconds
-
-    limiter = RateLimiter(5, 60, clock=lambda: now[0], sleep=sleep)
-    for _ in range(5):
-        limiter.wait()
-        now[0] += 1
-    limiter.wait()
-    assert sleeps == [55.0]
-
-
 class MetadataClient:
     """Answers Creator metadata GETs from a dict of path suffix → body; records what was asked."""
 

@@ -313,6 +313,44 @@ def test_a_call_one_product_retries_does_not_hold_up_another_products_jobs():
     assert sorted(leads) == sorted(all_ids(zoho, "Leads"))
 
 
+def test_a_product_at_its_download_limit_does_not_keep_the_workers_from_another_products_results():
+    # A worker that had to wait on CRM's limit sleeps until `release` (set by a watchdog after
+    # 30 s: a failure, not a timing); Bigin's result must be fetched meanwhile.
+    zoho = FakeZoho(time.monotonic, page_size=25, duration=0.0)
+    release = threading.Event()
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        release.wait()
+
+    exports = []
+    for name, module, count in (("crm", "Leads", 100), ("bigin", "Contacts", 10)):
+        product = CrmProduct(FAMILIES["crm"], "v8", zoho, modules=["*"], stream_options={},
+                             base_url=lambda: BASE)
+        product.name = name
+        zoho.add_module(module, count, start=START, step=dt.timedelta(hours=1))
+        definition = StreamDefinition(f"{name}_{module.lower()}", name, module, SCHEMA, "id", "Created_Time")
+        exports.append(StreamExport(definition, product, ["Name", "Created_Time"], StreamOptions(),
+                                    [Window("Created_Time", None, END)], None))
+    limits = {"crm": Limits(10, 1), "bigin": Limits(10, 10)}
+    engine = ExportEngine(zoho, exports, limits, poll_interval=0.01, sleep=sleep).start()
+    ENGINES.append(engine)
+    watchdog = threading.Timer(30.0, release.set)
+    watchdog.start()
+    try:
+        crm = engine.pages("crm_leads")
+        first = ids_of(next(crm))  # CRM's one download of the minute
+        contacts = [i for page in engine.pages("bigin_contacts") for i in ids_of(page)]
+        fetched_in_time = not release.is_set()
+    finally:
+        release.set()
+        watchdog.cancel()
+    assert fetched_in_time, "Bigin's result waited for CRM's download limit"
+    assert sorted(contacts) == sorted(all_ids(zoho, "Contacts")) and first
+    assert slept == []  # no worker went to sleep on CRM's limit: each passed it over
+
+
 # --- checkpoints and resuming --------------------------------------------------------------------
 
 def test_each_page_names_where_a_rerun_continues_and_a_rerun_from_it_loses_nothing():
