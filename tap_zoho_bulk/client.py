@@ -118,7 +118,7 @@ class ZohoClient:
             body = _json_body(response, where)
             error = error_from_response(response.status_code, body, where)
             if error is not None:
-                self._stop_at_credit_floor()
+                self._stop_at_credit_floor(url)
                 error.retry_after = retry_after(response.headers)
                 raise error
             if expect is not None and response.status_code != 204 and not expect(body):
@@ -156,7 +156,7 @@ class ZohoClient:
                             Kind.RETRY, response.status_code, "NOT_A_ZIP",
                             "the result download answered JSON instead of a ZIP file", where,
                         )
-                    self._stop_at_credit_floor()
+                    self._stop_at_credit_floor(url)
                     if error.kind is Kind.NOT_FOUND or error.code == CREATOR_RESULT_GONE:
                         error.kind = Kind.GONE  # the result expired: the job must be created again
                     error.retry_after = retry_after(response.headers)
@@ -181,9 +181,10 @@ class ZohoClient:
 
     # --- internals ----------------------------------------------------------------------------
 
-    def _stop_at_credit_floor(self) -> None:
-        """A failed call is not retried once the credit floor is reached (no retry would be sent)."""
-        reason = self.usage.floor_reached
+    def _stop_at_credit_floor(self, url: str) -> None:
+        """A failed call is not retried once its API's credit floor is reached (no retry would be
+        sent)."""
+        reason = self.usage.floor_reached(url)
         if reason is not None:
             raise CreditFloorReached(reason)
 
@@ -200,7 +201,7 @@ class ZohoClient:
         except (ApiError, TransportError) as error:  # the refresh spent its own retries: final
             raise AuthError(str(error)) from None
         self._local.token = token  # the token to forget if Zoho rejects this request
-        self.usage.before_call()
+        self.usage.before_call(url)
         headers = {**kwargs.pop("headers", {}), "Authorization": f"Zoho-oauthtoken {token}"}
         if kwargs.get("json") is not None:
             headers["Content-Type"] = "application/json"

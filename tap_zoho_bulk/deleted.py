@@ -24,6 +24,7 @@ from tap_zoho_bulk.products.crm import CrmProduct
 from tap_zoho_bulk.reporting import PageMeter, StreamReport
 from tap_zoho_bulk.schema import format_instant
 from tap_zoho_bulk.streams import starting_instant
+from tap_zoho_bulk.usage import CreditFloorReached
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 
@@ -99,9 +100,15 @@ class DeletedRecordsStream(Stream):
         if start is not None and start >= end:
             LOGGER.info("%s: the bookmark is at Zoho's current time; nothing to read", self.name)
         else:
-            for record in self._window(state, start, end, meter.page_read):
-                meter.report.records += 1
-                yield record
+            try:
+                for record in self._window(state, start, end, meter.page_read):
+                    meter.report.records += 1
+                    yield record
+            except CreditFloorReached:  # the bookmark stays: the next run lists these again
+                LOGGER.info("%s: stopped at min_api_credits_left; the bookmark stays where it was",
+                            self.name)
+                self._on_synced(meter.done(stopped=True))
+                return
         self._on_synced(meter.done())
 
     def _window(

@@ -44,6 +44,7 @@ from tap_zoho_bulk.model import Checkpoint, JobState, JobStatus, Position, Strea
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.ratelimit import RateLimiter
 from tap_zoho_bulk.settings import StreamOptions
+from tap_zoho_bulk.usage import CreditFloorReached
 
 LOGGER = logging.getLogger("tap-zoho-bulk")
 CREATED_STATE = "ADDED"
@@ -303,11 +304,14 @@ class ExportEngine:
     def _wait_for_head(self, stream: _Stream) -> _Part | None:
         """Block (lock held) until the stream's next part is ready; None when it has no more."""
         while True:
-            if stream.error is not None:
+            head = stream.parts[0] if stream.parts else None
+            # A page downloaded before its API's credit floor was reached is still emitted.
+            if stream.error is not None and not (
+                    isinstance(stream.error, CreditFloorReached) and head is not None
+                    and head.state is _State.READY):
                 raise stream.error
-            if not stream.parts:
+            if head is None:
                 return None
-            head = stream.parts[0]
             if head.state is _State.READY:
                 return head
             if self._stop.is_set():

@@ -25,7 +25,8 @@ class StreamReport:
     polls: int = 0
     seconds: float = 0.0
     began: float = 0.0  # on the meter's clock (time.monotonic): the first stream's is the run's
-    finished: bool = False  # False in the summary of a run stopped while this stream ran
+    finished: bool = False  # its sync is over (False in the summary of a run stopped meanwhile)
+    stopped: bool = False  # it ended early: its API's credit floor was reached
 
 
 class PageMeter:
@@ -55,9 +56,9 @@ class PageMeter:
         """Count a page of an API that lists records (the deleted records' pages of 200)."""
         self.report.pages += 1
 
-    def done(self) -> StreamReport:
+    def done(self, *, stopped: bool = False) -> StreamReport:
         self.report.seconds = self._clock() - self.report.began
-        self.report.finished = True
+        self.report.finished, self.report.stopped = True, stopped
         return self.report
 
 
@@ -79,7 +80,8 @@ def summary_lines(
     what the last STATE covers.
     """
     rows = list(streams)
-    names = {row.name: row.name if row.finished else f"{row.name} (stopped)" for row in rows}
+    names = {row.name: row.name if row.finished and not row.stopped else f"{row.name} (stopped)"
+             for row in rows}
     width = max([len("stream"), *(len(name) for name in names.values())])
     header = f"{'stream':<{width}}  {'records':>11}  {'pages':>6}  {'jobs':>5}  {'polls':>6}  {'time':>9}"
 

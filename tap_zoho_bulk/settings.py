@@ -144,10 +144,11 @@ CONFIG_SCHEMA = th.PropertiesList(
                 "<stream>_deleted (e.g. crm_leads_deleted) from Zoho's deleted-records API, "
                 "incremental on deleted_time."),
     th.Property("min_api_credits_left", th.IntegerType,
-                description="Stop the sync cleanly (exit 0, state intact, one line saying why) once "
-                "Zoho reports fewer CRM / Bigin API credits left than this (its "
-                "X-API-CREDITS-REMAINING header, sent once half the day's credits are used), so "
-                "other integrations of the organisation keep theirs. Default: no limit."),
+                description="Stop calling Zoho CRM (or Bigin) once it reports fewer API credits "
+                "left than this (its X-API-CREDITS-REMAINING header, sent once half the day's "
+                "credits are used), so other integrations of the organisation keep theirs: that "
+                "API's streams end cleanly at their last STATE, the other products' streams "
+                "finish, and the run exits 0 with one line saying why. Default: no limit."),
     th.Property("window_lag", th.NumberType, default=30,
                 description="Seconds before Zoho's current time (its Date header) at which each "
                 "incremental window ends."),

@@ -42,6 +42,7 @@ from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.reporting import PageMeter, StreamReport
 from tap_zoho_bulk.schema import InvalidValue, RowConverter, format_instant, json_type
 from tap_zoho_bulk.settings import StreamOptions
+from tap_zoho_bulk.usage import CreditFloorReached
 
 if TYPE_CHECKING:
     from singer_sdk import Tap
@@ -170,9 +171,14 @@ class BulkReadStream(Stream):
         self._on_started(meter.report)
         engine = self._engine()
         pages = engine.pages(self.name)
+        floor: CreditFloorReached | None = None
         while True:
             self._flush()  # the next page may take a while: the target gets what is written
-            page = next(pages, None)
+            try:
+                page = next(pages, None)
+            except CreditFloorReached as reached:  # the stream ends at the last page's STATE
+                floor = reached
+                break
             if page is None:
                 break
             meter.page_begins()
@@ -192,15 +198,16 @@ class BulkReadStream(Stream):
             meter.page_emitted(emitted, page.job_id if page.path is not None else None)
             finished = page.finished_window
             self._save_progress(page.checkpoint, finished.end if finished else None)
-        if self._ahead is not None:
+        if self._ahead is not None and floor is None:
             # Nothing to read yet: the bookmark is the start (a future start_date), never earlier.
             self._save_progress(None, self._ahead)
-        LOGGER.info("%s: %d records exported", self.name, meter.report.records)
+        LOGGER.info("%s: %d records exported%s", self.name, meter.report.records,
+                    "; stopped at min_api_credits_left (the next run continues)" if floor else "")
         if self.nulled:
             LOGGER.warning("%s: on_invalid_value is null: %d invalid values were loaded as null (%s)",
                            self.name, sum(self.nulled.values()),
                            ", ".join(f"{field} {count}" for field, count in sorted(self.nulled.items())))
-        report = meter.done()
+        report = meter.done(stopped=floor is not None)
         report.jobs, report.polls = engine.costs(self.name)
         self._on_synced(report)
 

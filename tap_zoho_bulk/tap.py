@@ -433,8 +433,12 @@ class TapZohoBulk(Tap):
         self._reports[report.name] = report
         selected = [name for name, s in self.streams.items() if s.selected]
         if all(name in self._reports and self._reports[name].finished for name in selected):
-            self.log_summary()
-            self.export_engine.close()
+            floors = self.zoho_client.usage.floors_reached
+            self.log_summary("stopped at min_api_credits_left" if floors else None)
+            for reason in floors.values():  # the last line(s): why streams stopped early
+                self.logger.warning("%s", reason)
+            if self.started_engine is not None:
+                self.started_engine.close()
 
     def log_summary(self, stopped: str | None = None) -> None:
         """The summary table of this sync (once): when it ends, or why it `stopped` and how far

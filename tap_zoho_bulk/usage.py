@@ -4,7 +4,8 @@ Zoho CRM (and Bigin) count API credits per organisation over a rolling day and s
 `X-API-CREDITS-REMAINING` once half of them are used
 (https://www.zoho.com/crm/developer/docs/api/v8/api-limits.html). A run that meets the end of them
 gets 429 on every call until the day rolls over, and so does every other integration of the org;
-`min_api_credits_left` stops the sync, state intact, before that happens.
+`min_api_credits_left` stops calling that API, state intact, before that happens; the other APIs
+(Bigin's credits are its own org's, Creator reports none) go on.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ _GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
 
 
 class CreditFloorReached(ZohoError):
-    """Zoho reported fewer API credits left than `min_api_credits_left`: the sync stops cleanly."""
+    """Zoho reported fewer API credits left than `min_api_credits_left` for the API of a call:
+    the streams of that API stop cleanly at their last STATE."""
 
 
 class ApiUsage:
@@ -33,7 +35,7 @@ class ApiUsage:
         self.min_credits_left = min_credits_left
         self.calls = 0
         self._credits: dict[str, int] = {}
-        self._floor: str | None = None  # why the sync must stop, once it must
+        self._floors: dict[str, str] = {}  # API → why its calls stopped, once they must
         self._unreadable: set[str] = set()  # APIs whose header could not be read (warned once)
         self._lock = threading.Lock()
 
@@ -44,15 +46,22 @@ class ApiUsage:
             return dict(self._credits)
 
     @property
-    def floor_reached(self) -> str | None:
-        """The reason to stop, once Zoho reported fewer credits than allowed; else None."""
-        return self._floor
-
-    def before_call(self) -> None:
-        """Count one call; refuse it once the credit floor is reached (no call spends more)."""
+    def floors_reached(self) -> dict[str, str]:
+        """API → the line saying why its calls stopped, for each API below the floor."""
         with self._lock:
-            if self._floor is not None:
-                raise CreditFloorReached(self._floor)
+            return dict(self._floors)
+
+    def floor_reached(self, url: str) -> str | None:
+        """Why calls to `url`'s API are refused, once Zoho reported fewer credits than allowed."""
+        with self._lock:
+            return self._floors.get(_api_of(url))
+
+    def before_call(self, url: str) -> None:
+        """Count one call; refuse it once its API's credit floor is reached (no call spends more)."""
+        with self._lock:
+            reason = self._floors.get(_api_of(url))
+            if reason is not None:
+                raise CreditFloorReached(reason)
             self.calls += 1
 
     def observe(self, url: str, headers: Mapping[str, str]) -> None:
@@ -75,8 +84,8 @@ class ApiUsage:
         with self._lock:
             self._credits[api] = left
             floor = self.min_credits_left
-            if floor is not None and left < floor and self._floor is None:
-                self._floor = (
+            if floor is not None and left < floor and api not in self._floors:
+                self._floors[api] = (
                     f"Stopped before Zoho's API credits run out: Zoho reports {left:,} credits left "
                     f"for {api} (min_api_credits_left: {floor:,}); the last STATE written "
                     "continues this sync"

@@ -44,3 +44,13 @@ def test_token_refreshes_spend_no_crm_credits(make_emulator):
     assert emulator.credits.used("crm") == 0
     assert client.get("/crm/v8/settings/modules").status_code == 200
     assert emulator.credits.used("crm") == 1
+
+
+def test_a_new_day_for_one_org_leaves_the_others_credits_as_they_are(make_emulator):
+    emulator = make_emulator(api_credits=10, api_credits_used=4)
+    client = Client(emulator)
+    emulator.credits.reset(used=9, product="crm")
+    assert client.get("/crm/v8/settings/modules").headers.get(HEADER) == "0"
+    assert client.get("/bigin/v2/settings/modules").headers.get(HEADER) == "5"  # 4 used, then this call
+    emulator.credits.reset()
+    assert (emulator.credits.used("crm"), emulator.credits.used("bigin")) == (0, 0)

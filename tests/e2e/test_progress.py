@@ -63,22 +63,26 @@ def test_every_emitted_page_and_every_job_has_its_line(tmp_path, make_emulator):
     assert " | WARNING " not in run.stderr
 
 
-def test_the_credit_floor_stops_cleanly_and_the_rerun_completes_the_export(tmp_path, make_emulator):
+def test_the_credit_floor_stops_crms_streams_cleanly_the_others_finish_and_the_rerun_completes(
+        tmp_path, make_emulator):
     emulator = make_emulator(records_per_module=200, api_credits=1_000_000)
-    config = config_for(emulator)
+    config = config_for(emulator, include_deleted=True)
     full = run_tap(tmp_path / "full", config)
     assert full.exit_code == 0, full.stderr[-3000:]
     spent = emulator.credits.used("crm")
     assert spent > 20
 
-    # Half the day's credits are gone, so Zoho reports what is left on every CRM answer; the floor
-    # is reached about halfway through the same export.
-    emulator.credits.reset(used=500_000)
+    # Half of CRM's credits for the day are gone, so Zoho reports what is left on every CRM answer;
+    # the floor is reached about halfway through the same export. Bigin's org has all of its own.
+    emulator.credits.reset()
+    emulator.credits.reset(used=500_000, product="crm")
     floor = 500_000 - spent // 2
-    stopped = run_tap(tmp_path / "stopped", config_for(emulator, min_api_credits_left=floor))
+    stopped = run_tap(tmp_path / "stopped", {**config, "min_api_credits_left": floor})
     assert stopped.exit_code == 0, stopped.stderr[-3000:]
+    assert "Traceback" not in stopped.stderr
     stop_lines = [line for line in stopped.log() if line.startswith("Stopped before Zoho's API credits")]
-    assert len(stop_lines) == 1, stopped.stderr[-3000:]
+    log = [line for line in stopped.log() if not line.startswith("METRIC: ")]  # the SDK's, at the end
+    assert stop_lines == log[-1:], stopped.stderr[-3000:]  # one line, the last
     match = re.fullmatch(r"Stopped before Zoho's API credits run out: Zoho reports ([\d,]+) credits left "
                          rf"for crm \(min_api_credits_left: {floor:,}\); the last STATE written "
                          "continues this sync", stop_lines[0])
@@ -87,26 +91,32 @@ def test_the_credit_floor_stops_cleanly_and_the_rerun_completes_the_export(tmp_p
     # sent when that answer came may have spent one more credit each.
     reported, left = int(match[1].replace(",", "")), 1_000_000 - emulator.credits.used("crm")
     assert reported < floor and 0 <= reported - left <= 2
-    assert "Traceback" not in stopped.stderr
-    # The summary says how far it got: whole pages only were emitted, and the last line says why.
-    rows, _ = stopped.summary("Sync summary (stopped at min_api_credits_left):")
-    assert stopped.log()[-1] == stop_lines[0]
-    started = [name.removesuffix(" (stopped)") for name in rows if name != "total"]
-    assert [name for name in rows if name.endswith(" (stopped)")] == [f"{started[-1]} (stopped)"]
-    for name, row in rows.items():
-        if name != "total":
-            assert row[0] == len(stopped.records.get(name.removesuffix(" (stopped)"), [])), name
-    named = [line.removeprefix("Not synced in this run: ").split(", ")
-             for line in stopped.log() if line.startswith("Not synced in this run: ")]
-    assert [set(n) for n in named] == ([set(STREAMS) - set(started)] if set(STREAMS) - set(started) else [])
-    assert sum(map(len, stopped.records.values())) < sum(map(len, full.records.values()))
     # No call is sent once the floor is reached: past the answer that reached it, only the calls
     # already on their way (one per thread that calls CRM: its scheduler, two download workers).
     assert emulator.credits.used("crm") - 500_000 <= spent // 2 + 3
 
+    # The summary: every stream, those of CRM that ended early marked; whole pages only.
+    rows, _ = stopped.summary("Sync summary (stopped at min_api_credits_left):")
+    names = {name.removesuffix(" (stopped)"): name.endswith(" (stopped)") for name in rows if name != "total"}
+    assert set(names) == set(full.records) | {f"{s}_deleted" for s in STREAMS if not s.startswith("creator")}
+    ended_early = {name for name, early in names.items() if early}
+    assert ended_early and all(name.startswith("crm_") for name in ended_early)
+    for name, row in rows.items():
+        if name != "total":
+            assert row[0] == len(stopped.records.get(name.removesuffix(" (stopped)"), [])), name
+    # Bigin's credits are its own org's and Creator reports none: their streams finish.
+    for stream in ("bigin_contacts", "creator_sales_benin_tous_les_offres"):
+        assert sorted(map(json.dumps, stopped.records[stream])) == sorted(map(json.dumps, full.records[stream]))
+    bookmarks = (stopped.final_state or {}).get("bookmarks", {})
+    assert "replication_key_value" in bookmarks["bigin_contacts_deleted"]
+    for name in ended_early & {"crm_leads_deleted", "crm_deals_deleted"}:
+        assert "replication_key_value" not in bookmarks.get(name, {}), name  # listed again next run
+    assert sum(map(len, stopped.records.values())) < sum(map(len, full.records.values()))
+
     emulator.credits.reset()  # a new day
     rest = run_tap(tmp_path / "rest", config, state=stopped.final_state)
     assert rest.exit_code == 0, rest.stderr[-3000:]
-    for stream in STREAMS:
+    assert "Sync summary:" in rest.log() and not [line for line in rest.log() if "(stopped)" in line]
+    for stream in full.records:
         together = stopped.records.get(stream, []) + rest.records.get(stream, [])
         assert sorted(map(json.dumps, together)) == sorted(map(json.dumps, full.records[stream])), stream

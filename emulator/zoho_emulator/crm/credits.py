@@ -47,8 +47,11 @@ class CreditLedger:
         with self._lock:
             return self._used.get(product, self._initial)
 
-    def reset(self, used: int = 0) -> None:
-        """A new day: every org starts again at `used` credits."""
+    def reset(self, used: int = 0, product: str | None = None) -> None:
+        """A new day: every org starts again at `used` credits (only `product`'s org, if given)."""
         with self._lock:
+            if product is not None:
+                self._used[product] = used
+                return
             self._used.clear()
             self._initial = used
