@@ -1,6 +1,9 @@
 """Keep the settings' two public descriptions equal to the tap's own: the README's settings table
 (the Settings section of `tap-zoho-bulk --about --format=markdown`) and the settings of the
-extractor in meltano.yml (name, kind, default, options, description, from the config schema).
+extractor in meltano.yml (name, kind, default, options, description, from the config schema that
+`--about` prints): the tap's own settings, then the SDK's built-in ones the tap accepts (stream
+maps, flattening, batch). Meltano passes a setting's environment variable (TAP_ZOHO_BULK_...) and
+lists it in `meltano config list` only when the plugin declares it, capabilities or not.
 
     .venv/bin/python scripts/update_settings_docs.py          # rewrite both
     .venv/bin/python scripts/update_settings_docs.py --check  # exit 1 when either is out of date
@@ -18,7 +21,7 @@ from typing import Any
 
 from singer_sdk.about import AboutFormatter
 
-from tap_zoho_bulk.settings import CONFIG_SCHEMA, OWN_SETTINGS
+from tap_zoho_bulk.settings import OWN_SETTINGS, SDK_SETTINGS
 from tap_zoho_bulk.tap import TapZohoBulk
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,14 +52,22 @@ def meltano_kind(name: str, schema: dict[str, Any]) -> str:
 
 
 def meltano_settings() -> str:
-    """The extractor's `settings:` entries, one per setting of the tap (the SDK's own settings
-    Meltano knows from the capabilities)."""
+    """The extractor's `settings:` entries, one per top-level setting of the schema `--about`
+    prints that the tap accepts: its own, then the SDK's (in the schema's order, so the file only
+    changes when a schema does). An SDK setting also gets the SDK's title as its label."""
+    properties = TapZohoBulk._get_about_info().settings["properties"]
+    missing = sorted((OWN_SETTINGS | SDK_SETTINGS) - set(properties))
+    if missing:
+        raise SystemExit(f"settings the tap accepts but --about does not show: {', '.join(missing)}")
     lines = []
-    for name, schema in CONFIG_SCHEMA["properties"].items():
-        if name not in OWN_SETTINGS:
+    for name, schema in sorted(properties.items(), key=lambda item: item[0] not in OWN_SETTINGS):
+        if name not in OWN_SETTINGS | SDK_SETTINGS:
             continue
         kind = meltano_kind(name, schema)
-        lines += [f"    - name: {name}", f"      kind: {kind}"]
+        lines += [f"    - name: {name}"]
+        if name in SDK_SETTINGS and schema.get("title"):
+            lines.append(f"      label: {json.dumps(schema['title'], ensure_ascii=False)}")
+        lines.append(f"      kind: {kind}")
         if schema.get("secret"):
             lines.append("      sensitive: true")
         if schema.get("default") is not None:

@@ -42,7 +42,7 @@ from tap_zoho_bulk.errors import ApiError, DataError, JobFailedError, JobTimeout
 from tap_zoho_bulk.export import ExportFormatError, verify_export
 from tap_zoho_bulk.model import Checkpoint, JobState, JobStatus, Position, StreamDefinition, Window
 from tap_zoho_bulk.products.base import BulkProduct
-from tap_zoho_bulk.ratelimit import RateLimiter
+from tap_zoho_bulk.ratelimit import RateLimiter, SharedCalls
 from tap_zoho_bulk.settings import StreamOptions
 from tap_zoho_bulk.usage import CreditFloorReached
 
@@ -208,7 +208,10 @@ class ExportEngine:
         threads: bool = True,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        shared_calls: Callable[[str], SharedCalls] | None = None,
     ) -> None:
+        """`shared_calls` names, per limit ("crm+bigin-downloads", "creator-creates", …), the
+        record of calls every run on this machine shares; None: this process counts alone."""
         self.client = client
         self.limits = dict(limits)
         self.poll_interval = poll_interval
@@ -226,17 +229,24 @@ class ExportEngine:
         self._bytes_ahead = 0
         self._page_size: dict[str, int] = {}
         self._no_count: set[str] = set()  # products whose count API is unavailable
-        # One second over the minute: Zoho counts a call when it arrives, the tap when it sends.
+        def limiter(calls: int, what: str, quota: str) -> RateLimiter:
+            # One second over the minute: Zoho counts a call when it arrives, the tap when it sends.
+            if shared_calls is None:
+                return RateLimiter(calls, LIMIT_PERIOD, what=what, clock=clock, sleep=sleep)
+            return RateLimiter(calls, LIMIT_PERIOD, what=what, clock=time.time, sleep=sleep,
+                               shared=shared_calls(quota))
+
         self._create_limiters = {
-            name: RateLimiter(lim.creates_per_minute, LIMIT_PERIOD, what="bulk jobs", clock=clock,
-                              sleep=sleep)
+            name: limiter(lim.creates_per_minute, "bulk jobs", f"{name}-creates")
             for name, lim in self.limits.items() if lim.creates_per_minute
         }
         quotas: dict[str, RateLimiter] = {}
+        for name, lim in self.limits.items():
+            quota = lim.download_quota or name
+            if quota not in quotas:
+                quotas[quota] = limiter(lim.downloads_per_minute, "result downloads", f"{quota}-downloads")
         self._download_limiters = {
-            name: quotas.setdefault(lim.download_quota or name, RateLimiter(
-                lim.downloads_per_minute, LIMIT_PERIOD, what="result downloads", clock=clock, sleep=sleep))
-            for name, lim in self.limits.items()
+            name: quotas[lim.download_quota or name] for name, lim in self.limits.items()
         }
         now = clock()
         for stream in self._streams.values():
@@ -436,6 +446,7 @@ class ExportEngine:
                     continue
                 limiter = self._create_limiters.get(name)
                 if limiter is not None and limiter.delay() > 0:
+                    limiter.passed_over()  # the log says how long the job waits (once)
                     continue
                 return stream, part
         return None
@@ -738,12 +749,13 @@ class ExportEngine:
         continues a record cursor only its download names (Creator v2: the cursor lives 15
         minutes). A product at its downloads per minute is passed over, so no worker sleeps on
         its limit while another product's result could be fetched."""
+        allowed: dict[int, bool] = {}  # per limiter, asked once a pass (a shared one reads a file)
         current = self._current
         if current is not None and current.error is None and current.parts \
-                and current.parts[0].state is _State.COMPLETED and self._may_download(current):
+                and current.parts[0].state is _State.COMPLETED and self._may_download(current, allowed):
             return current, current.parts[0]
         for stream in sorted(self._streams.values(), key=lambda s: s.order):
-            if stream.error is not None or not self._may_download(stream):
+            if stream.error is not None or not self._may_download(stream, allowed):
                 continue
             for part in stream.parts:
                 if part.state is not _State.COMPLETED:
@@ -753,11 +765,13 @@ class ExportEngine:
                     return stream, part
         return None
 
-    def _may_download(self, stream: _Stream) -> bool:
+    def _may_download(self, stream: _Stream, allowed: dict[int, bool]) -> bool:
         """Whether the stream's product may download now; if not while a result of the stream
         is waiting, the log says how long for (once per wait)."""
         limiter = self._download_limiters[stream.product.name]
-        if limiter.delay() <= 0:
+        if id(limiter) not in allowed:
+            allowed[id(limiter)] = limiter.delay() <= 0
+        if allowed[id(limiter)]:
             return True
         if any(part.state is _State.COMPLETED for part in stream.parts):
             limiter.passed_over()

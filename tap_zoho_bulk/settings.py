@@ -137,8 +137,11 @@ CONFIG_SCHEMA = th.PropertiesList(
                 "one line naming stream, field and record id) or null (load it as null, and count "
                 "them per field at the end)."),
     th.Property("token_cache", th.BooleanType, default=True,
-                description="Keep the access token between runs in a file only this user can read "
-                "(under the user's cache directory), so repeated runs do not refresh it each time."),
+                description="Share with the other runs on this machine, in files only this user "
+                "can read (under the user's cache directory): the access token, so repeated runs "
+                "do not refresh it each time, and the count of Zoho's per-minute calls (downloads, "
+                "Creator job creations), so a run started within the previous one's minute waits "
+                "instead of meeting a 429."),
     th.Property("include_deleted", th.BooleanType, default=False,
                 description="Also export each CRM / Bigin module's deleted records, as a stream "
                 "<stream>_deleted (e.g. crm_leads_deleted) from Zoho's deleted-records API, "

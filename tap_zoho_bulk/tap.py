@@ -41,12 +41,13 @@ from tap_zoho_bulk.output import BlockWriter
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
+from tap_zoho_bulk.ratelimit import SharedCalls
 from tap_zoho_bulk.reporting import StreamReport, summary_lines
 from tap_zoho_bulk.retry import RetryPolicy
 from tap_zoho_bulk.serverclock import ServerClock
 from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, SDK_SETTINGS, Settings, StreamOptions
 from tap_zoho_bulk.streams import BulkReadStream
-from tap_zoho_bulk.tokencache import TokenCache, default_directory
+from tap_zoho_bulk.tokencache import TokenCache, default_directory, user_key
 from tap_zoho_bulk.usage import ApiUsage, CreditFloorReached
 
 # Bulk jobs in flight at once per product unless max_concurrent_jobs says otherwise. Zoho documents
@@ -184,9 +185,17 @@ class TapZohoBulk(Tap):
             self.zoho_client, exports, limits,
             poll_interval=s.poll_interval, poll_max_interval=s.poll_max_interval,
             job_timeout=s.job_timeout, download_ahead_bytes=int(s.download_ahead_mb * 2**20),
+            shared_calls=self._shared_calls if s.token_cache else None,
         )
         atexit.register(engine.close)  # temporary files go, however the run ends
         return engine.start()
+
+    def _shared_calls(self, limit: str) -> SharedCalls:
+        """Where every run on this machine with this grant counts the calls of one Zoho limit
+        (Zoho counts per user): beside the token cache."""
+        s = self._settings
+        key = user_key(client_id=s.client_id, refresh_token=s.refresh_token, accounts_url=s.accounts_url)
+        return SharedCalls(default_directory().parent / "limits" / f"{key}-{limit}.json")
 
     @property
     def started_engine(self) -> ExportEngine | None:

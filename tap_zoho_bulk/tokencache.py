@@ -37,14 +37,19 @@ def default_directory() -> Path:
     return Path(base) / "tap-zoho-bulk" / "tokens"
 
 
+def user_key(*, client_id: str, refresh_token: str, accounts_url: str) -> str:
+    """A name for one Zoho user's grant on one accounts server: a hash, never the secrets."""
+    return hashlib.sha256("\0".join((client_id, refresh_token, accounts_url)).encode()).hexdigest()[:32]
+
+
 class TokenCache:
     """One cache file per (client id, refresh token, accounts server)."""
 
     def __init__(self, directory: Path, *, client_id: str, refresh_token: str, accounts_url: str) -> None:
-        key = hashlib.sha256("\0".join((client_id, refresh_token, accounts_url)).encode()).hexdigest()
+        key = user_key(client_id=client_id, refresh_token=refresh_token, accounts_url=accounts_url)
         self.directory = directory
-        self.path = directory / f"{key[:32]}.json"
-        self._lock_path = directory / f"{key[:32]}.lock"
+        self.path = directory / f"{key}.json"
+        self._lock_path = directory / f"{key}.lock"
 
     def load(self, now: float | None = None) -> CachedToken | None:
         """The cached token if it is still valid; None otherwise (or when unreadable)."""

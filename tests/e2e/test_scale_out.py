@@ -7,7 +7,10 @@ with the state of its own state id (none on a first run). Both use one Zoho user
 refresh token), so they share its per-user limits, which the emulator keeps at Zoho's real values:
 10 CRM/Bigin result downloads a minute (a refusal locks the user's downloads out for a minute),
 Creator 5 job creations and 10 downloads a minute, 10 token refreshes per 10 minutes, 15 live
-access tokens. Each plugin gets its share of those limits through its settings.
+access tokens. On one machine the processes share the token cache directory, where every run
+counts the user's per-minute calls together, so each keeps the default limits; in a container
+per invocation nothing is shared, and each plugin gets its share of the limits through its
+settings.
 
 The data is sized so that the shares are used exactly: the pair downloads 10 CRM/Bigin results and
 creates 5 Creator jobs within one minute — the user's whole budget, so one request more by either
@@ -17,8 +20,9 @@ emulator of its own with the same data (`Dataset.generate` is deterministic): on
 it would need a second minute of the user's budget.
 
 That the default limits (10 downloads and 5 Creator jobs a minute, per process) are not enough
-once each process has more pages than its share is the control,
-`test_two_processes_with_the_default_limits_meet_a_429`.
+for processes that share nothing once each has more pages than its share is the control,
+`test_two_processes_with_the_default_limits_meet_a_429`; that processes sharing the cache
+directory wait instead is `test_two_processes_sharing_the_cache_directory_wait_instead_of_a_429`.
 """
 
 from __future__ import annotations
@@ -135,8 +139,8 @@ def refusals(emulator: ZohoEmulator) -> list[tuple[str, str, int]]:
 def test_two_invocations_with_disjoint_selections_produce_exactly_what_one_does(tmp_path, token_cache):
     """Same records (every one, as multisets of JSON), same schemas, each state with its own
     streams' bookmarks, exit codes 0, and not one refused request at the shared Zoho user. The
-    token cache is shared (one worker machine: both invocations in one user's cache directory) or
-    not (a container per invocation)."""
+    cache directory is shared (one worker machine: both invocations count the user's calls in one
+    place, with the default limits) or not (a container per invocation: divided limits)."""
     solo, shared = zoho(), zoho()
     try:
         assert solo.dataset.records("crm", "Leads") == shared.dataset.records("crm", "Leads")
@@ -148,8 +152,10 @@ def test_two_invocations_with_disjoint_selections_produce_exactly_what_one_does(
         # Two invocations at once, one Zoho user: each with its selection and its share of the limits.
         def invocation(name: str) -> TapRun:
             plugin = PLUGINS[name]
-            cache = tmp_path / ("cache" if token_cache == "one machine" else f"{name}-cache")
-            return meltano_run(tmp_path / name, base_config(shared, **plugin["config"]), plugin["select"], cache)
+            if token_cache == "one machine":
+                return meltano_run(tmp_path / name, base_config(shared), plugin["select"], tmp_path / "cache")
+            return meltano_run(tmp_path / name, base_config(shared, **plugin["config"]), plugin["select"],
+                               tmp_path / f"{name}-cache")
 
         with ThreadPoolExecutor(max_workers=len(PLUGINS)) as pool:
             runs = dict(zip(PLUGINS, pool.map(invocation, PLUGINS), strict=True))
@@ -234,10 +240,10 @@ def first_refusal(emulator: ZohoEmulator, children: list[subprocess.Popen[bytes]
 
 @pytest.mark.parametrize("limit", ["CRM downloads", "Creator job creations"])
 def test_two_processes_with_the_default_limits_meet_a_429(tmp_path, limit):
-    """The control: two processes, each within its own default limits — 6 CRM downloads of its
-    10 a minute, or 4 Creator job creations of its 5 — exceed the one user's together (12 of 10,
-    8 of 5), and Zoho answers 429 (for CRM downloads, with a minute's lockout of that user). The
-    processes are stopped at the first refusal."""
+    """The control: two processes that share nothing (a container each), each within its own
+    default limits — 6 CRM downloads of its 10 a minute, or 4 Creator job creations of its 5 —
+    exceed the one user's together (12 of 10, 8 of 5), and Zoho answers 429 (for CRM downloads,
+    with a minute's lockout of that user). The processes are stopped at the first refusal."""
     emulator = start_emulator(records_per_module=PAGE + 20, **ZOHO_LIMITS)  # two pages or batches each
     try:
         if limit == "CRM downloads":
@@ -251,7 +257,8 @@ def test_two_processes_with_the_default_limits_meet_a_429(tmp_path, limit):
             selections = [["creator_sales_benin_*.*"], ["creator_sales_burkina_*.*"]]
             prefix, used, allowed = "/api/bulk/", "/read", ZOHO_LIMITS["creator_create_limit"]
         catalog = discover(tmp_path / "catalog", config)
-        children = [start_tap(tmp_path / f"process-{i}", config, select(catalog, patterns), tmp_path / "cache")
+        children = [start_tap(tmp_path / f"process-{i}", config, select(catalog, patterns),
+                              tmp_path / f"cache-{i}")
                     for i, patterns in enumerate(selections)]
         first_refusal(emulator, children, prefix)
         # Zoho accepted exactly the user's limit (all within its minute: the rest was refused),
@@ -259,5 +266,37 @@ def test_two_processes_with_the_default_limits_meet_a_429(tmp_path, limit):
         accepted = [r for r in emulator.requests if r.path.startswith(prefix)
                     and r.path.rstrip("/").endswith(used) and r.status in (200, 201)]
         assert len(accepted) == allowed
+    finally:
+        emulator.stop()
+
+
+def test_runs_sharing_the_cache_directory_count_the_users_minute_together_and_wait_instead_of_a_429(tmp_path):
+    """The control's data and default limits, but the processes share the cache directory (one
+    machine): a run that starts while the previous one's minute is still running (the next
+    `meltano run`, a rerun after a stop) waits for Zoho's limits instead of meeting the 429. Run
+    one after the other, each needs 6 of the user's 10 CRM downloads and 4 of its 5 Creator job
+    creations a minute."""
+    emulator = start_emulator(records_per_module=PAGE + 20, **ZOHO_LIMITS)  # two pages or batches each
+    try:
+        reports = [BENIN_OFFRES, BENIN_CLIENTS, BURKINA_OFFRES, "acme/sales-burkina/All_Clients"]
+        config = base_config(emulator, bigin_modules=[], creator_reports=reports)
+        catalog = discover(tmp_path / "catalog", config)
+        selections = [["crm_accounts.*", "crm_contacts.*", "crm_deals.*", "creator_sales_benin_*.*"],
+                      ["crm_leads.*", "crm_sales_orders.*", "crm_shipments.*", "creator_sales_burkina_*.*"]]
+        env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+        runs = [run_tap(tmp_path / f"run-{i}", config, catalog=select(catalog, patterns), env=env, timeout=180)
+                for i, patterns in enumerate(selections)]
+        for run in runs:
+            assert run.exit_code == 0, run.stderr[-3000:]
+        assert refusals(emulator) == []
+        assert "Waiting" not in runs[0].stderr
+        waits = [line for line in runs[1].log() if line.startswith("Waiting ")]
+        assert "Zoho allows 10 result downloads a minute" in " ".join(waits), runs[1].stderr[-3000:]
+        assert "Zoho allows 5 bulk jobs a minute" in " ".join(waits), runs[1].stderr[-3000:]
+        merged = TapRun(0, runs[0].messages + runs[1].messages, "", "",
+                        {**runs[0].records, **runs[1].records})
+        assert_records_match(merged, emulator, "crm", ["Accounts", "Contacts", "Deals", "Leads", "Sales_Orders",
+                                                       "Shipments"])
+        assert_creator_records(merged, emulator, reports)
     finally:
         emulator.stop()

@@ -61,20 +61,30 @@ def test_the_readme_settings_table_is_the_one_about_prints():
 
 
 def test_meltano_yml_declares_every_setting_with_its_kind_and_the_real_capabilities():
+    # Meltano passes a setting's TAP_ZOHO_BULK_* variable, and lists it in `meltano config list`,
+    # only when the plugin declares it: the SDK's settings too, whatever the capabilities say.
     import yaml
+    from singer_sdk.helpers.capabilities import BATCH_CONFIG, FLATTENING_CONFIG, STREAM_MAPS_CONFIG
 
     info = json.loads(about("json"))
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())
     (extractor,) = project["plugins"]["extractors"]
     assert sorted(extractor["capabilities"]) == sorted(info["capabilities"])
     settings = {s["name"]: s for s in extractor["settings"]}
+    assert len(settings) == len(extractor["settings"])
+    # The SDK's settings: those of the capabilities the tap advertises, as --about shows them.
+    capability_settings = {"stream-maps": STREAM_MAPS_CONFIG, "schema-flattening": FLATTENING_CONFIG,
+                           "batch": BATCH_CONFIG}
+    sdk = {name for capability, schema in capability_settings.items()
+           if capability in info["capabilities"] for name in schema["properties"]}
+    assert {"stream_maps", "stream_map_config", "faker_config", "flattening_enabled",
+            "flattening_max_depth", "batch_config"} <= sdk <= set(info["settings"]["properties"])
     own = {name for name in info["settings"]["properties"] if name not in SDK_SETTINGS}
-    assert set(settings) == own
+    assert len(own) == 31
+    assert set(settings) == own | sdk == set(info["settings"]["properties"])
     kinds = {"string": {"string", "password", "options", "date_iso8601"}, "integer": {"integer"},
              "number": {"decimal"}, "boolean": {"boolean"}, "array": {"array"}, "object": {"object"}}
     for name, schema in info["settings"]["properties"].items():
-        if name in SDK_SETTINGS:
-            continue
         types = [schema["type"]] if isinstance(schema["type"], str) else schema["type"]
         json_type = next(t for t in types if t != "null")
         assert settings[name]["kind"] in kinds[json_type], name
@@ -82,6 +92,16 @@ def test_meltano_yml_declares_every_setting_with_its_kind_and_the_real_capabilit
         assert (settings[name]["kind"] == "password") == bool(schema.get("secret")), name
         if "enum" in schema:
             assert [o["value"] for o in settings[name]["options"]] == schema["enum"], name
+        if name in sdk:
+            assert settings[name]["kind"] == json_type, name  # no password, options or date kinds
+            assert "value" not in settings[name], name  # the SDK's default: unset
+    expected = {"stream_maps": "object", "stream_map_config": "object", "faker_config": "object",
+                "batch_config": "object", "flattening_enabled": "boolean", "flattening_max_depth": "integer"}
+    assert {name: settings[name]["kind"] for name in expected} == expected
+    # the tap's own settings first, in the schema's order, then the SDK's
+    names = [s["name"] for s in extractor["settings"]]
+    assert names == [n for n in info["settings"]["properties"] if n in own] + \
+        [n for n in info["settings"]["properties"] if n in sdk]
 
 
 def test_the_prod_environment_shows_all_three_products():

@@ -4,9 +4,13 @@ never keeps another from asking how long it would wait."""
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
 import threading
+import time
 
-from tap_zoho_bulk.ratelimit import RateLimiter
+from tap_zoho_bulk.ratelimit import RateLimiter, SharedCalls
 
 
 class Clock:
@@ -82,3 +86,36 @@ def test_a_wait_passed_over_is_said_once_per_slot(caplog):
         "Waiting 61 s: Zoho allows 2 result downloads a minute",
         "Waiting 61 s: Zoho allows 2 result downloads a minute",
     ]
+
+
+def test_runs_sharing_a_record_of_calls_keep_within_the_limit_together(tmp_path):
+    clock = Clock()
+    path = tmp_path / "limits" / "user-crm+bigin-downloads.json"
+    first = RateLimiter(3, 61, clock=clock, sleep=clock.sleep, shared=SharedCalls(path))
+    assert first.acquire_now() and first.acquire_now()
+    clock.now = 20.0
+    # A second run starts 20 s into the first's minute (another process: its own limiter).
+    second = RateLimiter(3, 61, clock=clock, sleep=clock.sleep, shared=SharedCalls(path))
+    assert second.acquire_now() and not second.acquire_now()
+    assert second.delay() == 41.0 and first.delay() == 41.0
+    second.wait()  # sleeps until the first run's first call is a period old
+    assert clock.sleeps == [41.0]
+    assert oct(path.stat().st_mode & 0o777) == "0o600" and oct(path.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_a_call_another_process_recorded_is_counted(tmp_path):
+    path = tmp_path / "calls.json"
+    code = ("import sys, time; from pathlib import Path; from tap_zoho_bulk.ratelimit import RateLimiter, "
+            "SharedCalls; limiter = RateLimiter(2, 61, clock=time.time, shared=SharedCalls(Path(sys.argv[1]))); "
+            "assert limiter.acquire_now() and limiter.acquire_now()")
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=60)
+    here = RateLimiter(2, 61, clock=time.time, shared=SharedCalls(path))
+    assert not here.acquire_now() and 59.0 < here.delay() <= 61.0
+
+
+def test_a_half_written_record_counts_as_no_calls(tmp_path):
+    path = tmp_path / "calls.json"
+    path.write_text("[1764770000.5, 17647")
+    limiter = RateLimiter(1, 61, clock=lambda: 1764770001.0, shared=SharedCalls(path))
+    assert limiter.acquire_now()
+    assert json.loads(path.read_text()) == [1764770001.0]
