@@ -100,7 +100,7 @@ class ZohoAuth:
             return None
         cached = self._cache.load(self._clock())
         if cached is not None:
-            LOGGER.info("Using the cached Zoho access token (valid for %d more s)",
+            LOGGER.info("Using the cached Zoho access token (usable for %d more s)",
                         cached.expires_at - self._clock())
         return cached
 

@@ -399,6 +399,13 @@ class ExportEngine:
         return min(max(wait, 0.01), 1.0)
 
     def _fail(self, stream: _Stream, error: BaseException) -> None:
+        """The stream fails with `error`, which names it (and the option Zoho refused, if set)."""
+        if isinstance(error, ApiError) and not error.stream:
+            error.stream = stream.name
+            refused = error.details.get("api_name") if isinstance(error.details, Mapping) else None
+            if refused in ("cvid", "criteria") and getattr(stream.export.options, refused) \
+                    and not error.hint:
+                error.hint = f"It is stream_options.{stream.name}.{refused}"
         with self._lock:
             if stream.error is None:
                 stream.error = error

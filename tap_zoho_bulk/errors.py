@@ -57,10 +57,13 @@ class ApiError(ZohoError):
     details: Any = None
     hint: str = ""
     retry_after: float | None = None  # seconds, from a Retry-After header
+    stream: str = ""  # the stream whose call failed, once known
 
     @override
     def __str__(self) -> str:
         text = f"Zoho answered HTTP {self.status} {self.code}: {self.message}"
+        if self.stream:
+            text = f"{self.stream}: {text}"
         if self.details:
             text += f" (details: {self.details})"
         if self.where:

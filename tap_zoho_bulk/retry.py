@@ -69,8 +69,9 @@ class RetryPolicy:
             elapsed = self.clock() - started
             if tries >= self.max_tries or elapsed + wait > self.deadline:
                 raise failure
+            unreachable = isinstance(failure, TransportError) and failure.unreachable
             LOGGER.warning("%s failed (%s); retry %d/%d in %.1f s", where, failure, tries,
-                           self.max_tries - 1, wait)
+                           (self.unreachable_tries if unreachable else self.max_tries) - 1, wait)
             self.sleep(wait)
 
 

@@ -176,6 +176,43 @@ def unknown_settings(config: Mapping[str, Any], known: Collection[str]) -> list[
     return problems
 
 
+# What the SDK's BatchConfig (and its encoding and storage) accept: its JSON schema allows any
+# other key, which BatchConfig then refuses with a TypeError in the middle of the sync.
+BATCH_CONFIG_KEYS: dict[str, frozenset[str] | None] = {
+    "encoding": frozenset({"format", "compression"}),
+    "storage": frozenset({"root", "prefix", "params"}),
+    "batch_size": None,
+}
+
+
+def batch_config_problems(value: Any) -> list[str]:
+    """A problem per key of `batch_config` the SDK would refuse mid-sync, with the closest name."""
+    if not isinstance(value, Mapping):
+        return []  # its type is the JSON schema's to report
+    problems = [f"batch_config.{p}" for p in unknown_settings(value, BATCH_CONFIG_KEYS)]
+    for name, keys in BATCH_CONFIG_KEYS.items():
+        inner = value.get(name)
+        if keys is not None and isinstance(inner, Mapping):
+            problems += [f"batch_config.{name}.{p}" for p in unknown_settings(inner, keys)]
+    return problems
+
+
+def date_pattern_problems(pattern: str) -> list[str]:
+    """`creator_date_format` is an application's date pattern (Creator writes ` HH:mm:ss` after it
+    for a date-time): day, month and year, and no time of day."""
+    unquoted = re.sub(r"'[^']*'", "", pattern)  # Java's quoted literal text
+    problems = []
+    timed = sorted(set(re.findall(r"[HhkKmsSaAzZX]", unquoted)))
+    if timed:
+        problems.append(f"creator_date_format: {pattern!r} has a time of day ({', '.join(timed)}); give "
+                        "the date part only (e.g. dd-MMM-yyyy): Creator writes HH:mm:ss after it")
+    parts = (("d", "day"), ("M", "month"), ("y", "year"))
+    missing = [part for letter, part in parts if letter not in unquoted]
+    if missing:
+        problems.append(f"creator_date_format: {pattern!r} has no {' or '.join(missing)} (e.g. dd-MMM-yyyy)")
+    return problems
+
+
 @dataclass(frozen=True)
 class StreamOptions:
     """Per-stream options from `stream_options.<stream>`."""
@@ -332,6 +369,9 @@ class Settings:
                 ZoneInfo(creator_time_zone)
             except (ZoneInfoNotFoundError, ValueError):
                 problems.append(f"creator_time_zone: {creator_time_zone!r} is not an IANA time zone")
+        creator_date_format = text("creator_date_format")
+        if creator_date_format:
+            problems += date_pattern_problems(creator_date_format)
         accounts_url = url("accounts_url") or dc.accounts
         api_url = url("api_url")
         creator_url = url("creator_url") or dc.creator
@@ -376,7 +416,7 @@ class Settings:
             creator_reports=creator_reports,
             creator_api_version=versions[2],
             creator_time_zone=creator_time_zone,
-            creator_date_format=text("creator_date_format"),
+            creator_date_format=creator_date_format,
             creator_jobs_per_minute=jobs_per_minute,
             stream_options=settings_options,
             poll_interval=timings[0],

@@ -442,7 +442,9 @@ class BulkReadStream(Stream):
             f"{column}{'' if key == column else f' → {key}'} ({prop.get('format') or json_type(prop)})"
             for column, (key, prop) in adopted.items()
         )
-        LOGGER.warning(
+        # INFO: Creator's metadata cannot name these (lookup and subform columns), so discovering
+        # again would not help, and the same line would be a warning on every run.
+        LOGGER.info(
             "%s: the export has columns the catalog does not know; %s", self.name, ", ".join(described)
         )
         if added:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
+import difflib
 import logging
 import signal
 import sys
@@ -45,7 +46,14 @@ from tap_zoho_bulk.ratelimit import SharedCalls
 from tap_zoho_bulk.reporting import StreamReport, summary_lines
 from tap_zoho_bulk.retry import RetryPolicy
 from tap_zoho_bulk.serverclock import ServerClock
-from tap_zoho_bulk.settings import CONFIG_SCHEMA, DATA_CENTERS, SDK_SETTINGS, Settings, StreamOptions
+from tap_zoho_bulk.settings import (
+    CONFIG_SCHEMA,
+    DATA_CENTERS,
+    SDK_SETTINGS,
+    Settings,
+    StreamOptions,
+    batch_config_problems,
+)
 from tap_zoho_bulk.streams import BulkReadStream
 from tap_zoho_bulk.tokencache import TokenCache, default_directory, user_key
 from tap_zoho_bulk.usage import ApiUsage, CreditFloorReached
@@ -85,7 +93,7 @@ class TapZohoBulk(Tap):
             f"{'.'.join(str(part) for part in error.absolute_path)}: {error.message}"
             for error in validator.iter_errors(self._config)
             if error.absolute_path and error.absolute_path[0] in SDK_SETTINGS
-        ]
+        ] + batch_config_problems(self._config.get("batch_config"))
         try:
             self.settings = Settings.from_config(self.config)
         except ConfigError as exc:
@@ -114,7 +122,7 @@ class TapZohoBulk(Tap):
         s = self._settings
         cache = None
         if s.token_cache:
-            cache = TokenCache(default_directory(), client_id=s.client_id,
+            cache = TokenCache(default_directory(), client_id=s.client_id, client_secret=s.client_secret,
                                refresh_token=s.refresh_token, accounts_url=s.accounts_url)
         return ZohoAuth(
             accounts_url=s.accounts_url,
@@ -248,10 +256,12 @@ class TapZohoBulk(Tap):
         definitions = self._definitions_from_catalog()
         if definitions is None:
             definitions = self._discover_definitions()
-        known = {d.name for d in definitions}
+        known = sorted(d.name for d in definitions)
         for name in self._settings.stream_options:
-            if name not in known:
-                self.logger.warning("stream_options.%s: no such stream in this run", name)
+            if name not in known:  # a warning: one config may serve plugins of other modules
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+                self.logger.warning("stream_options.%s: no such stream in this run%s; its options "
+                                    "are not used", name, f" (did you mean {close[0]}?)" if close else "")
         return [self._build_stream(d) for d in definitions]
 
     def _discover_definitions(self) -> list[StreamDefinition]:
@@ -363,6 +373,18 @@ class TapZohoBulk(Tap):
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
             )
+
+    @classmethod
+    @override
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command, its --test help saying what --test does here."""
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name == "test" and isinstance(param, click.Option):
+                param.help = ("Use --test to check the connection in seconds: one token refresh and "
+                              "one metadata call per product (per Creator application), no bulk job. "
+                              "Use --test=schema to test schema output without syncing records.")
+        return command
 
     @classmethod
     @override

@@ -4,7 +4,8 @@ Zoho allows 10 token refreshes per 10 minutes per refresh token and keeps at mos
 tokens (https://www.zoho.com/accounts/protocol/oauth/token-limits.html); Meltano runs a tap twice
 per `meltano run` (discovery, then sync), and an orchestrator may start it every few minutes. So
 the access token is kept in a file only its user can read (0600, in a 0700 directory under the
-user's cache directory), named by a hash of client id, refresh token and accounts server. The file
+user's cache directory), named by a hash of client id, client secret, refresh token and accounts
+server (a wrong secret never finds another's token, so it fails at once, not an hour later). The file
 holds the access token, its expiry and its API domain, never the client secret or the refresh
 token. Refreshes are serialised by a lock file, so two processes starting together refresh once.
 """
@@ -43,10 +44,12 @@ def user_key(*, client_id: str, refresh_token: str, accounts_url: str) -> str:
 
 
 class TokenCache:
-    """One cache file per (client id, refresh token, accounts server)."""
+    """One cache file per (client id, client secret, refresh token, accounts server)."""
 
-    def __init__(self, directory: Path, *, client_id: str, refresh_token: str, accounts_url: str) -> None:
-        key = user_key(client_id=client_id, refresh_token=refresh_token, accounts_url=accounts_url)
+    def __init__(self, directory: Path, *, client_id: str, client_secret: str, refresh_token: str,
+                 accounts_url: str) -> None:
+        key = user_key(client_id=client_id, refresh_token=refresh_token,
+                       accounts_url=f"{accounts_url}\0{client_secret}")
         self.directory = directory
         self.path = directory / f"{key}.json"
         self._lock_path = directory / f"{key}.lock"

@@ -3,6 +3,9 @@ Creator application, no bulk job), a verdict line per product, its exit code the
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from tests.support.emulators import tap_config
 from tests.support.tap_process import run_tap
 
@@ -66,7 +69,7 @@ def test_a_cached_token_does_not_hide_a_revoked_refresh_token(tmp_path, make_emu
 def test_each_product_that_cannot_be_read_is_named_and_the_others_still_checked(tmp_path, make_emulator):
     emulator = make_emulator(records_per_module=5)
     config = tap_config(emulator, crm_modules=["Leads", "Leadz"], bigin_modules=["Contacts"],
-                        creator_reports=[*REPORTS, "acme/sales-benin/Nope"])
+                        creator_reports=[*REPORTS, "acme/sales-benin/Nope", "acme/no-app/X"])
     run = run_tap(tmp_path, config, args=("--test",))
     assert run.exit_code == 1
     lines = verdicts(run)
@@ -74,7 +77,29 @@ def test_each_product_that_cannot_be_read_is_named_and_the_others_still_checked(
                                "account's modules bulk read can export: Accounts, Contacts")
     assert "Notes" not in lines[1] and "Attachments" not in lines[1]  # listed by Zoho, not exportable
     assert lines[2].startswith("Zoho Bigin: OK: ")
-    assert lines[3].startswith("Zoho Creator: FAILED: creator_reports: application acme/sales-benin has no "
-                               "report 'Nope'")
+    assert lines[3].startswith("Zoho Creator: FAILED: 2 of 6 report(s) cannot be read: acme/sales-benin/Nope: "
+                               "creator_reports: application acme/sales-benin has no report 'Nope'")
+    assert "; acme/no-app/X: " in lines[3]  # every report that cannot be read, not only the first
     assert "Connection test failed: Zoho CRM, Zoho Creator (see above)" in run.stderr
     assert "Traceback" not in run.stderr and not [r for r in emulator.requests if "/bulk/" in r.path]
+
+
+def test_a_wrong_client_secret_fails_the_sync_at_once_despite_a_cached_token(tmp_path, make_emulator):
+    """The token cache is named by the client secret too: a mistyped secret finds no token of the
+    right one, so the refresh it needs fails now rather than when the cached token expires."""
+    emulator = make_emulator(records_per_module=5)
+    config = tap_config(emulator, crm_modules=["Leads"], creator_reports=[])
+    env = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
+    assert run_tap(tmp_path / "1", config, env=env).exit_code == 0
+    wrong = {**config, "client_secret": config["client_secret"] + "x"}
+    run = run_tap(tmp_path / "2", wrong, env=env)
+    assert run.exit_code == 1 and "Using the cached Zoho access token" not in run.stderr
+    assert "Zoho refused to refresh the access token" in run.stderr
+    assert wrong["client_secret"] not in run.stderr
+
+
+def test_the_help_says_what_test_does_here():
+    shown = subprocess.run([sys.executable, "-m", "tap_zoho_bulk", "--help"], capture_output=True, text=True,
+                           timeout=60, check=True).stdout
+    assert " ".join(shown.split()).count("Use --test to check the connection in seconds") == 1
+    assert "sync a single record" not in shown

@@ -191,3 +191,34 @@ def test_an_empty_state_file_is_a_first_run_said_in_one_line(tmp_path, make_emul
     run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"]), args=("--state", str(path)))
     assert_records_match(run, emulator, "crm", ["Leads"])
     assert f"--state {path} is empty: the sync starts without bookmarks" in run.log()
+
+
+def test_a_misspelt_batch_config_key_is_named_before_any_request(tmp_path, make_emulator):
+    """The SDK's schema lets any key through and its BatchConfig refuses it mid-sync, a traceback."""
+    emulator = make_emulator(records_per_module=5)
+    config = tap_config(emulator, crm_modules=["Leads"],
+                        batch_config={"encodng": {"format": "jsonl"}, "storage": {"root": f"file://{tmp_path}"}})
+    run = run_tap(tmp_path, config)
+    assert_failed_cleanly(run, "batch_config.encodng: unknown setting; did you mean encoding?", config=config)
+    assert "Traceback" not in run.stderr and not emulator.requests
+
+
+def test_stream_options_of_a_stream_not_in_the_run_are_said_to_be_unused_with_the_closest_name(
+        tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=5)
+    run = run_tap(tmp_path, tap_config(emulator, crm_modules=["Leads"],
+                                       stream_options={"crm_lead": {"replication_key": "Modified_Time"}}))
+    assert run.exit_code == 0, run.stderr[-3000:]
+    assert ("stream_options.crm_lead: no such stream in this run (did you mean crm_leads?); its options are "
+            "not used") in run.log()
+
+
+def test_a_refused_stream_option_is_named_with_its_stream(tmp_path, make_emulator):
+    emulator = make_emulator(records_per_module=5)
+    config = tap_config(emulator, crm_modules=["Leads"], stream_options={"crm_leads": {"cvid": "5725767000000087501"}})
+    run = run_tap(tmp_path, config)
+    errors = [line for line in run.log() if "CVID_NOT_SUPPORTED" in line]
+    assert len(errors) == 1, run.stderr[-3000:]
+    assert errors[0].startswith("crm_leads: Zoho answered HTTP 400 CVID_NOT_SUPPORTED: ")
+    assert errors[0].endswith(". It is stream_options.crm_leads.cvid")
+    assert_failed_cleanly(run, config=config)

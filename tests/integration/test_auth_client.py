@@ -27,7 +27,7 @@ def make_client(emulator, *, accounts_url=None, cache=None, sleep=None, **auth_o
 
 def token_cache(tmp_path, emulator, refresh_token=None):
     config = emulator.tap_config()
-    return TokenCache(tmp_path / "tokens", client_id=config["client_id"],
+    return TokenCache(tmp_path / "tokens", client_id=config["client_id"], client_secret=config["client_secret"],
                       refresh_token=refresh_token or config["refresh_token"], accounts_url=emulator.url)
 
 

@@ -80,12 +80,14 @@ def test_a_token_rejected_twice_is_not_refreshed_again():
     assert attempt.calls == 2
 
 
-def test_an_unreachable_host_fails_after_a_few_quick_attempts():
+def test_an_unreachable_host_fails_after_a_few_quick_attempts_and_counts_its_retries_so(caplog):
     waits = []
     attempt = Script(*[TransportError("cannot reach accounts.zoho.eu", unreachable=True) for _ in range(9)])
     with pytest.raises(TransportError, match=r"cannot reach accounts\.zoho\.eu"):
         RetryPolicy(max_tries=8, sleep=waits.append).call(attempt, "POST token")
     assert attempt.calls == 3 and sum(waits) < 5
+    retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    assert [line.split("; ")[1].split(" in ")[0] for line in retries] == ["retry 1/2", "retry 2/2"]
 
 
 def test_auth_errors_are_final():

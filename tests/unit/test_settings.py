@@ -135,3 +135,43 @@ def test_the_longest_poll_wait_cannot_be_shorter_than_the_first():
     assert "poll_max_interval: 0.5 is shorter than poll_interval (2)" in problems(
         poll_interval=2, poll_max_interval=0.5)
     assert Settings.from_config({**BASE, "poll_interval": 2, "poll_max_interval": 2}).poll_max_interval == 2
+
+
+def test_batch_config_keys_are_those_the_sdks_batch_config_accepts():
+    import dataclasses
+
+    from singer_sdk.helpers import _batch
+
+    from tap_zoho_bulk.settings import BATCH_CONFIG_KEYS
+
+    assert set(BATCH_CONFIG_KEYS) == {f.name for f in dataclasses.fields(_batch.BatchConfig)}
+    assert BATCH_CONFIG_KEYS["encoding"] == {f.name for f in dataclasses.fields(_batch.BaseBatchFileEncoding)}
+    assert BATCH_CONFIG_KEYS["storage"] == {f.name for f in dataclasses.fields(_batch.StorageTarget)}
+
+
+def test_a_misspelt_batch_config_key_is_named_with_the_closest():
+    from tap_zoho_bulk.settings import batch_config_problems
+
+    assert batch_config_problems({"encodng": {"format": "jsonl"}, "storage": {"rot": "file:///x"},
+                                  "batch_size": 5}) == [
+        "batch_config.encodng: unknown setting; did you mean encoding?",
+        "batch_config.storage.rot: unknown setting; did you mean root?",
+    ]
+    assert batch_config_problems({"encoding": {"format": "jsonl", "compression": "gzip"},
+                                  "storage": {"root": "file:///x", "prefix": "p"}, "batch_size": 5}) == []
+    assert batch_config_problems(None) == [] and batch_config_problems("x") == []
+
+
+@pytest.mark.parametrize(("pattern", "message"), [
+    ("yyyy-MM-dd HH:mm:ss", "creator_date_format: 'yyyy-MM-dd HH:mm:ss' has a time of day (H, m, s); give the date "
+                            "part only (e.g. dd-MMM-yyyy): Creator writes HH:mm:ss after it"),
+    ("dd-MM", "creator_date_format: 'dd-MM' has no year (e.g. dd-MMM-yyyy)"),
+    ("hh a", "has a time of day (a, h)"),
+])
+def test_a_creator_date_format_with_a_time_or_without_a_date_part_is_refused(pattern, message):
+    assert message in problems(creator_date_format=pattern)
+
+
+@pytest.mark.parametrize("pattern", ["dd-MMM-yyyy", "MM/dd/yyyy", "MMM dd,yyyy", "yyyy-MM-dd", "dd 'de' MMMM yyyy"])
+def test_creators_date_formats_are_accepted(pattern):
+    assert Settings.from_config({**BASE, "creator_date_format": pattern}).creator_date_format == pattern

@@ -19,7 +19,7 @@ from typing_extensions import override
 
 from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.columnar import FastConverter
-from tap_zoho_bulk.errors import ApiError, ConfigError, Kind
+from tap_zoho_bulk.errors import ApiError, ConfigError, Kind, ZohoError
 from tap_zoho_bulk.model import JobRequest, JobStatus, Position, StreamDefinition, Window
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import job_shapes
@@ -114,10 +114,18 @@ class CreatorProduct(BulkProduct):
 
     @override
     def check_connection(self) -> str:
+        """Every report checked, each that cannot be read named (not only the first)."""
+        failed = []
         for report in self.reports:
             owner, app, name = report.split("/")
-            self.metadata.check_report(owner, app, name)
-            self.metadata.app_format(owner, app)  # what a sync needs before its first job
+            try:
+                self.metadata.check_report(owner, app, name)
+                self.metadata.app_format(owner, app)  # what a sync needs before its first job
+            except ZohoError as exc:
+                failed.append(f"{report}: {exc}")
+        if failed:
+            raise ZohoError(f"{len(failed)} of {len(self.reports)} report(s) cannot be read: "
+                            + "; ".join(failed))
         apps = {report.rsplit("/", 1)[0] for report in self.reports}
         return (f"{len(self.reports)} report(s) of {len(apps)} application(s) to export: "
                 f"{', '.join(self.reports)}")
