@@ -122,7 +122,8 @@ class _Part:
     job_id: str | None = None
     state: _State = _State.NEW
     fits: bool = False  # counted: holds at most one page
-    resumed: bool = False  # position and job come from a previous run's STATE
+    resumed: bool = False  # its job comes from a previous run's STATE
+    saved_position: bool = False  # its position (page token, record cursor) comes from STATE
     successor: bool = False  # the next page's part was already queued
     created_at: float = 0.0
     next_poll_at: float = 0.0
@@ -179,7 +180,7 @@ class _Stream:
         resumed = _Part(
             index, checkpoint.part_start, checkpoint.part_end, checkpoint.position, checkpoint.job_id,
             state=_State.RUNNING if checkpoint.job_id else _State.NEW,
-            fits=checkpoint.part_end != end, resumed=True,
+            fits=checkpoint.part_end != end, resumed=bool(checkpoint.job_id), saved_position=True,
         )
         parts = [resumed]
         if end is not None and checkpoint.part_end is not None and checkpoint.part_end < end:
@@ -285,7 +286,7 @@ class ExportEngine:
         self._stop.set()
         with self._lock:
             self._lock.notify_all()
-        deadline = time.monotonic() + 2.0  # a download in flight is left to die with the process
+        deadline = time.monotonic() + 0.5  # a call in flight is left to die with the process
         for thread in self._threads:
             if thread is not threading.current_thread():
                 thread.join(timeout=max(0.0, deadline - time.monotonic()))
@@ -481,8 +482,10 @@ class ExportEngine:
                 if window is not None and product.refuses_window(error, window):
                     self._export_in_full(stream, window)
                     return
-                if error.kind is Kind.FATAL and part.resumed \
-                        and (part.position.page_token or part.position.record_cursor):
+                if part.saved_position and (part.position.page_token or part.position.record_cursor):
+                    # Whatever Zoho answers to a page token or record cursor it no longer keeps
+                    # (its code is not documented), the window is exported again: a saved
+                    # position that fails on every run would stop the stream for good.
                     self._restart_window(stream, part, error)
                     return
                 raise
@@ -492,6 +495,7 @@ class ExportEngine:
         now = self._clock()
         with self._lock:
             part.job_id, part.state = job_id, _State.RUNNING
+            part.resumed = False  # the job is this run's
             part.created_at = now
             part.next_poll_at = now + poll_delay(0.0, self.poll_interval, self.poll_max_interval)
             part.reported = CREATED_STATE
@@ -615,13 +619,16 @@ class ExportEngine:
             _, payload = self.client.request_json("GET", product.status_url(definition, part.job_id),
                                                   expect=product.is_status)
         except ApiError as error:
-            if error.kind is not Kind.NOT_FOUND:
-                raise
             if part.resumed:
-                LOGGER.info("%s: job %s of the previous run is gone; creating it again",
-                            stream.name, part.job_id)
+                # Zoho forgets jobs (a day for CRM), and says so in more than one way (404,
+                # Creator's catch-all 2930): a job of the previous run that cannot be read is
+                # created again at its position.
+                LOGGER.info("%s: job %s of the previous run cannot be read (%s); creating it again",
+                            stream.name, part.job_id, error.code)
                 self._again(stream, part, count_attempt=False)
                 return
+            if error.kind is not Kind.NOT_FOUND:
+                raise
             if part.attempts + 1 >= MAX_JOB_ATTEMPTS:
                 raise
             LOGGER.warning("%s: Zoho no longer knows job %s (%s); creating it again",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import datetime as dt
+import errno
 import sys
 import time
 from collections.abc import Callable
@@ -31,6 +32,12 @@ from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from typing_extensions import override
 
 BLOCK = 1 << 20
+
+
+def broken_pipe(exc: BaseException) -> bool:
+    """Whether `exc` says stdout's reader went away (the target exited; `| head`). polars' writer
+    raises a plain OSError whose text alone says so."""
+    return isinstance(exc, OSError) and (exc.errno == errno.EPIPE or "Broken pipe" in str(exc))
 
 
 class BlockWriter(MsgSpecWriter):

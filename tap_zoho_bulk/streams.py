@@ -37,7 +37,7 @@ from tap_zoho_bulk.engine import ExportEngine, Page, StreamExport
 from tap_zoho_bulk.errors import ConfigError, DataError, ZohoError
 from tap_zoho_bulk.export import INFLATE_ERRORS, ExportFormatError, open_blocks, open_export
 from tap_zoho_bulk.model import Checkpoint, StreamDefinition, Window
-from tap_zoho_bulk.output import BlockWriter
+from tap_zoho_bulk.output import BlockWriter, broken_pipe
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.reporting import PageMeter, StreamReport
 from tap_zoho_bulk.schema import InvalidValue, RowConverter, format_instant, json_type
@@ -483,4 +483,5 @@ def _one_line_per_failure(record: logging.LogRecord) -> bool:
     """Drop the SDK's own "An unhandled error occurred while syncing" for a failure the tap
     reports itself in one line (the SDK logs it from within the `except` that re-raises it)."""
     failure = sys.exc_info()[1]
-    return not (isinstance(failure, ZohoError) and str(record.msg).startswith("An unhandled error occurred"))
+    ours = isinstance(failure, ZohoError) or (failure is not None and broken_pipe(failure))
+    return not (ours and str(record.msg).startswith("An unhandled error occurred"))

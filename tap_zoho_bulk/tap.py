@@ -11,6 +11,7 @@ import atexit
 import datetime as dt
 import difflib
 import logging
+import os
 import signal
 import sys
 import time
@@ -38,7 +39,7 @@ from tap_zoho_bulk.deleted import DeletedRecordsStream, catalogued_definition, d
 from tap_zoho_bulk.engine import ExportEngine, Limits
 from tap_zoho_bulk.errors import ConfigError, ZohoError
 from tap_zoho_bulk.model import StreamDefinition
-from tap_zoho_bulk.output import BlockWriter
+from tap_zoho_bulk.output import BlockWriter, broken_pipe
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
@@ -543,6 +544,17 @@ def _clear_errors(logger: logging.Logger) -> Iterator[None]:
         logger.warning("%s", stop)
         warnings.simplefilter("ignore", ResourceWarning)
         sys.exit(0)
+    except OSError as exc:
+        if not broken_pipe(exc):
+            raise
+        # The target exited (or `| head`): nothing more can be written, so stdout goes nowhere,
+        # and the interpreter's own flush at exit adds no second traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _summary_of_stopped_run("failed")
+        logger.error("The target stopped reading the tap's output (broken pipe): the sync stops; the "
+                     "last STATE the target received continues it")
+        warnings.simplefilter("ignore", ResourceWarning)
+        sys.exit(1)
     except ZohoError as exc:
         _summary_of_stopped_run("failed")
         logger.error("%s", exc)

@@ -12,7 +12,7 @@ import signal
 import pytest
 
 from tests.support.emulators import tap_config
-from tests.support.expected import assert_records_match
+from tests.support.expected import assert_creator_records, assert_records_match, creator_stream
 from tests.support.tap_process import next_second, run_tap, run_tap_signalled_in_a_write, run_tap_until
 
 PAGE = 40  # EmulatorOptions.fast()'s page size
@@ -168,3 +168,51 @@ def test_a_sync_of_more_pages_than_zoho_allows_downloads_a_minute_receives_no_42
     downloads = [r for r in emulator.requests if r.path.endswith("/result")]
     assert len(downloads) > 10
     assert [r.status for r in downloads if r.status != 200] == []
+
+
+def _resuming_state(stream: str, *, job_id: str | None, page_token: str | None = None,
+                    record_cursor: str | None = None, key: str = "Created_Time") -> dict:
+    """The STATE a run killed mid-window leaves: its window, the part, the job and where it was.
+    The window ends a day ahead, so this run has no second window (whose job would come first)."""
+    end = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).replace(microsecond=0).isoformat()
+    return {"bookmarks": {stream: {"export": {
+        "key": key, "window": [None, end], "part": [None, end], "job_id": job_id, "page": 1,
+        "page_token": page_token, "record_cursor": record_cursor}}}}
+
+
+@pytest.mark.parametrize("answer", [(400, "RESOURCE_NOT_FOUND"), (400, "INVALID_REQUEST"), (404, "INVALID_URL_PATTERN")])
+def test_a_saved_page_token_zoho_no_longer_keeps_restarts_the_window_whatever_it_answers(
+        tmp_path, make_emulator, answer):
+    """Zoho does not document the code of an expired page token: any refusal of the saved one
+    exports the window again, instead of failing this run and every run after it."""
+    emulator = make_emulator(records_per_module=3 * PAGE)
+    status, code = answer
+    emulator.faults.inject(r"^/crm/bulk/v8/read$", status, {"code": code, "message": "expired",
+                                                          "status": "error", "details": {}}, method="POST")
+    config = tap_config(emulator, crm_modules=["Leads"], max_retries=2)
+    run = run_tap(tmp_path, config, state=_resuming_state("crm_leads", job_id=None, page_token="expired-token"))
+    assert_records_match(run, emulator, "crm", ["Leads"])
+    creates = [r for r in emulator.requests if r.method == "POST" and r.path == "/crm/bulk/v8/read"]
+    assert creates[0].status == status and (creates[0].body or {})["query"] == {"page_token": "expired-token"}
+    assert any("no longer valid" in line and code in line for line in run.log()), run.stderr[-3000:]
+    assert "replication_key_value" in run.final_state["bookmarks"]["crm_leads"]
+
+
+def test_a_creator_job_and_cursor_zoho_forgot_are_exported_again(tmp_path, make_emulator):
+    """A rerun a day after a kill: the saved job and its record cursor answer Creator's catch-all
+    2930 (404), to the status poll and to the job created with the cursor; the window is exported
+    again, every record."""
+    emulator = make_emulator(records_per_module=30, creator_batch_size=12)
+    report = "acme/sales-benin/Tous_les_Offres"
+    stream = creator_stream(report)
+    gone = {"code": 2930, "message": "Error Occurred. We are sorry for the inconvenience."}
+    emulator.faults.inject(r"/report/Tous_les_Offres/read/2000000099001$", 404, gone, times=None, method="GET")
+    emulator.faults.inject(r"/report/Tous_les_Offres/read$", 404, gone, times=2, method="POST")  # max_retries
+    config = tap_config(emulator, crm_modules=[], creator_reports=[report], creator_jobs_per_minute=1000,
+                        max_retries=2)
+    state = _resuming_state(stream, job_id="2000000099001", record_cursor="forgotten-cursor", key="Added_Time")
+    run = run_tap(tmp_path, config, state=state)
+    assert run.exit_code == 0, run.stderr[-3000:]
+    assert_creator_records(run, emulator, [report])
+    assert any("job 2000000099001 of the previous run cannot be read (2930)" in line for line in run.log())
+    assert any("no longer valid (2930)" in line for line in run.log()), run.stderr[-3000:]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from tests.support.emulators import tap_config
 from tests.support.expected import assert_records_match
-from tests.support.tap_process import discover, run_tap
+from tests.support.tap_process import discover, run_tap, tap_command, tap_environment
 
 
 def assert_failed_cleanly(run, *needles, config=None):
@@ -222,3 +224,21 @@ def test_a_refused_stream_option_is_named_with_its_stream(tmp_path, make_emulato
     assert errors[0].startswith("crm_leads: Zoho answered HTTP 400 CVID_NOT_SUPPORTED: ")
     assert errors[0].endswith(". It is stream_options.crm_leads.cvid")
     assert_failed_cleanly(run, config=config)
+
+
+def test_a_target_that_stops_reading_ends_the_run_in_one_line(tmp_path, make_emulator):
+    """`tap | head`, or a target that exits: the next write meets a broken pipe."""
+    emulator = make_emulator(records_per_module=2000)
+    config = tap_config(emulator, crm_modules=["Leads", "Contacts"])
+    command = tap_command(tmp_path, config, None, None, ())
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          env=tap_environment(tmp_path, None)) as tap:
+        assert tap.stdout.read(1000)  # a target that read a little, then went away
+        tap.stdout.close()
+        stderr = tap.stderr.read().decode()
+        code = tap.wait(timeout=120)
+    errors = [line for line in stderr.splitlines() if " | ERROR " in line]
+    assert code == 1 and "Traceback" not in stderr and "Exception ignored" not in stderr, stderr[-3000:]
+    assert errors == [errors[0]] and errors[0].endswith(
+        "The target stopped reading the tap's output (broken pipe): the sync stops; the last STATE the "
+        "target received continues it")

@@ -42,7 +42,7 @@ from tests.support.postgres import (
     start_postgres,
     target_postgres,
 )
-from tests.support.tap_process import _command, _environment, next_second
+from tests.support.tap_process import next_second, tap_command, tap_environment
 
 REPORTS = ["acme/sales-benin/Tous_les_Offres", "acme/sales-burkina/All_Clients"]
 METADATA = "_sdc_"  # the target's record metadata columns (add_record_metadata)
@@ -113,7 +113,7 @@ class Load:
 def load(tmp_path: Path, server: PostgresServer, target: Path, config: dict[str, Any], schema: str, *,
          state: dict[str, Any] | None = None, timeout: float = 120) -> Load:
     """`tap-zoho-bulk --config … [--state …] | target-postgres --config target.json` into `schema`."""
-    tap = _command(tmp_path, config, None, state, ())
+    tap = tap_command(tmp_path, config, None, state, ())
     target_config = tmp_path / "target.json"
     target_config.write_text(json.dumps({
         "sqlalchemy_url": f"postgresql+psycopg://{server.user}@{server.host}:{server.port}/postgres",
@@ -125,7 +125,7 @@ def load(tmp_path: Path, server: PostgresServer, target: Path, config: dict[str,
         "validate_records": True,
     }))
     with (tmp_path / "tap.log").open("w") as tap_log, (tmp_path / "target.log").open("w") as target_log:
-        producer = subprocess.Popen(tap, stdout=subprocess.PIPE, stderr=tap_log, env=_environment(tmp_path, None))
+        producer = subprocess.Popen(tap, stdout=subprocess.PIPE, stderr=tap_log, env=tap_environment(tmp_path, None))
         consumer = subprocess.Popen([str(target), "--config", str(target_config)], stdin=producer.stdout,
                                     stdout=subprocess.PIPE, stderr=target_log, text=True)
         assert producer.stdout is not None

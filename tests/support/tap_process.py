@@ -74,7 +74,7 @@ def next_second() -> None:
     time.sleep(1.05 - time.time() % 1.0)
 
 
-def _command(tmp_path: Path, config: dict[str, Any], catalog: dict | None, state: dict | None,
+def tap_command(tmp_path: Path, config: dict[str, Any], catalog: dict | None, state: dict | None,
              args: tuple[str, ...]) -> list[str]:
     tmp_path.mkdir(parents=True, exist_ok=True)
     config_path = tmp_path / "config.json"
@@ -89,7 +89,7 @@ def _command(tmp_path: Path, config: dict[str, Any], catalog: dict | None, state
     return [*command, *args]  # last, as Meltano orders them (`--discover` is an eager option)
 
 
-def _environment(tmp_path: Path, env: dict[str, str] | None) -> dict[str, str]:
+def tap_environment(tmp_path: Path, env: dict[str, str] | None) -> dict[str, str]:
     """The test's environment: no TAP_ZOHO_BULK_* of the machine's, and the token cache in the
     test's own directory (never the user's)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TAP_ZOHO_BULK_")}
@@ -111,8 +111,8 @@ def run_tap(tmp_path: Path, config: dict[str, Any], *, catalog: dict | None = No
             state: dict | None = None, args: tuple[str, ...] = (), timeout: float = 300,
             env: dict[str, str] | None = None) -> TapRun:
     """`python -m tap_zoho_bulk --config … [--catalog …] [--state …]` as a child process."""
-    command = _command(tmp_path, config, catalog, state, args)
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=_environment(tmp_path, env),
+    command = tap_command(tmp_path, config, catalog, state, args)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=tap_environment(tmp_path, env),
                           check=False)
     return _run(done.returncode, done.stdout, done.stderr, "--discover" in args)
 
@@ -122,10 +122,10 @@ def run_tap_until(tmp_path: Path, config: dict[str, Any], *, records: int, sig: 
                   timeout: float = 300) -> TapRun:
     """The tap as a child process, sent `sig` once it has printed `records` RECORD lines (an
     event, not a time); what it printed before it died is kept."""
-    command = _command(tmp_path, config, None, state, ())
+    command = tap_command(tmp_path, config, None, state, ())
     stderr_path = tmp_path / "stderr.txt"
     with stderr_path.open("w") as stderr, subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=_environment(tmp_path, env)) as child:
+            command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=tap_environment(tmp_path, env)) as child:
         assert child.stdout is not None
         lines, seen = [], 0
         for line in child.stdout:
@@ -162,10 +162,10 @@ def run_tap_signalled_in_a_write(tmp_path: Path, config: dict[str, Any], *, reco
     sent `sig` once the tap is blocked writing to the full pipe (in the middle of a block of
     messages), then read to the end. Every line of what it printed must be a whole message:
     `_run` parses them all."""
-    command = _command(tmp_path, config, None, None, ())
+    command = tap_command(tmp_path, config, None, None, ())
     stderr_path = tmp_path / "stderr.txt"
     with stderr_path.open("w") as stderr, subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=stderr, env=_environment(tmp_path, env)) as child:
+            command, stdout=subprocess.PIPE, stderr=stderr, env=tap_environment(tmp_path, env)) as child:
         assert child.stdout is not None
         out = bytearray()
         while out.count(b'{"type":"RECORD"') < records:
