@@ -10,15 +10,8 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import difflib
-import logging
-import os
-import signal
-import sys
 import time
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Sequence
 from functools import cached_property
 from types import FrameType
 from typing import IO, Any
@@ -31,7 +24,7 @@ from singer_sdk.plugin_base import JSONSchemaValidator
 from singer_sdk.tap_base import CliTestOptionValue
 from typing_extensions import override
 
-from tap_zoho_bulk import inputs
+from tap_zoho_bulk import ending, inputs
 from tap_zoho_bulk.auth import ZohoAuth
 from tap_zoho_bulk.client import ZohoClient
 from tap_zoho_bulk.deleted import TABLE_SUFFIX as DELETED_TABLE
@@ -39,7 +32,7 @@ from tap_zoho_bulk.deleted import DeletedRecordsStream, catalogued_definition, d
 from tap_zoho_bulk.engine import ExportEngine, Limits
 from tap_zoho_bulk.errors import ConfigError, ZohoError
 from tap_zoho_bulk.model import StreamDefinition
-from tap_zoho_bulk.output import BlockWriter, broken_pipe
+from tap_zoho_bulk.output import BlockWriter
 from tap_zoho_bulk.products.base import BulkProduct
 from tap_zoho_bulk.products.creator import CreatorProduct
 from tap_zoho_bulk.products.crm import FAMILIES, CrmProduct
@@ -57,7 +50,7 @@ from tap_zoho_bulk.settings import (
 )
 from tap_zoho_bulk.streams import BulkReadStream
 from tap_zoho_bulk.tokencache import TokenCache, default_directory, user_key
-from tap_zoho_bulk.usage import ApiUsage, CreditFloorReached
+from tap_zoho_bulk.usage import ApiUsage
 
 # Bulk jobs in flight at once per product unless max_concurrent_jobs says otherwise. Zoho documents
 # no limit on bulk read jobs in progress for CRM and Bigin; Creator creates 5 per user per minute.
@@ -268,7 +261,7 @@ class TapZohoBulk(Tap):
     def _discover_definitions(self) -> list[StreamDefinition]:
         s = self._settings
         definitions: list[StreamDefinition] = []
-        with _clear_errors(self.logger):
+        with ending.clear_errors(self.logger):
             for product in self._configured_products():
                 definitions.extend(product.discover())
             if not definitions:
@@ -370,7 +363,7 @@ class TapZohoBulk(Tap):
         SIGTERM / SIGINT with exit code 143 / 130; a --state or --catalog file that is not what
         it must be, with one line and exit code 2, before any request."""
         state, catalog = inputs.state_input(state), inputs.catalog_input(catalog)
-        with _clear_errors(cls.logger):
+        with ending.clear_errors(cls.logger):
             super().invoke(
                 about=about, about_format=about_format, config=config, state=state, catalog=catalog
             )
@@ -403,7 +396,7 @@ class TapZohoBulk(Tap):
             super().cb_test(ctx, param, value)
             return
         given = ctx.params.get("config")
-        with _clear_errors(cls.logger):
+        with ending.clear_errors(cls.logger):
             tap = cls(config=getattr(given, "config", None),
                       parse_env_config=getattr(given, "parse_env", False),
                       validate_config=True, setup_mapper=False)
@@ -435,7 +428,7 @@ class TapZohoBulk(Tap):
 
     @override
     def run_discovery(self) -> str:
-        with _clear_errors(self.logger):
+        with ending.clear_errors(self.logger):
             return super().run_discovery()
 
     @override
@@ -447,7 +440,7 @@ class TapZohoBulk(Tap):
         A block of messages being written is written whole first (`BlockWriter.interrupt`).
         """
         def stop() -> None:
-            raise SyncStopped(signum)
+            raise ending.SyncStopped(signum)
 
         writer = self.message_writer
         if isinstance(writer, BlockWriter):
@@ -458,7 +451,7 @@ class TapZohoBulk(Tap):
     def _stream_started(self, report: StreamReport) -> None:
         """Called by each stream as its sync begins: from here on a stopped run has a summary."""
         self._reports[report.name] = report
-        _SYNCING.set(self)
+        ending.syncing(self)
 
     def _stream_synced(self, report: StreamReport) -> None:
         """Called by each stream when its sync is done; after the last one, the summary table."""
@@ -500,69 +493,6 @@ class TapZohoBulk(Tap):
 
 class ConnectionTestFailed(ZohoError):
     """`--test` found a product it cannot read (the lines before it say which and why)."""
-
-
-class SyncStopped(BaseException):
-    """SIGTERM or SIGINT arrived: unwind the sync (a BaseException, so no `except Exception`
-    on the way, the SDK's included, mistakes it for a failure to report)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"signal {signum}")
-        self.signum = signum
-
-
-# The tap whose sync is running in this context, so that a run ended by an exception (which
-# unwinds past the tap, out of the SDK's sync_all) still logs how far it got.
-_SYNCING: ContextVar[TapZohoBulk | None] = ContextVar("tap_zoho_bulk_syncing", default=None)
-
-
-def _summary_of_stopped_run(why: str) -> None:
-    """The engine stops first (no job is created or logged after the summary), then the table."""
-    tap = _SYNCING.get()
-    if tap is None:
-        return
-    if tap.started_engine is not None:
-        tap.started_engine.close()
-    tap.log_summary(stopped=why)
-
-
-@contextmanager
-def _clear_errors(logger: logging.Logger) -> Iterator[None]:
-    """End the run on a known failure with one clear line and exit code 1, not a traceback;
-    on SIGTERM / SIGINT with 128 + the signal's number, as a shell reports a killed process.
-    The summary of what a stopped sync emitted comes first; the line saying why is the last."""
-    try:
-        yield
-    except SyncStopped as stop:
-        name = signal.Signals(stop.signum).name
-        _summary_of_stopped_run(f"stopped by {name}")
-        logger.error("Stopped by %s; the last STATE written continues this sync", name)
-        warnings.simplefilter("ignore", ResourceWarning)
-        sys.exit(128 + stop.signum)
-    except CreditFloorReached as stop:  # a clean end: what was emitted is complete and in STATE
-        _summary_of_stopped_run("stopped at min_api_credits_left")
-        logger.warning("%s", stop)
-        warnings.simplefilter("ignore", ResourceWarning)
-        sys.exit(0)
-    except OSError as exc:
-        if not broken_pipe(exc):
-            raise
-        # The target exited (or `| head`): nothing more can be written, so stdout goes nowhere,
-        # and the interpreter's own flush at exit adds no second traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        _summary_of_stopped_run("failed")
-        logger.error("The target stopped reading the tap's output (broken pipe): the sync stops; the "
-                     "last STATE the target received continues it")
-        warnings.simplefilter("ignore", ResourceWarning)
-        sys.exit(1)
-    except ZohoError as exc:
-        _summary_of_stopped_run("failed")
-        logger.error("%s", exc)
-        # The SDK's CLI closes the --state / --catalog files it opened only when it returns; the
-        # process ends here and the OS closes them, so the interpreter's "unclosed file" warnings
-        # (printed when PYTHONWARNINGS is set, as Meltano does) would only bury the one line above.
-        warnings.simplefilter("ignore", ResourceWarning)
-        sys.exit(1)
 
 
 if __name__ == "__main__":

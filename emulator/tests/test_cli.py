@@ -72,6 +72,31 @@ def test_every_option_has_a_help_text():
         assert action.help, action.option_strings
 
 
+def test_every_option_with_a_default_shows_it():
+    """Options taking a value show their default; on/off flags (--no-count-api, --verbose) do not."""
+    parser = _parser()
+    shown = []
+    for action in parser._actions:
+        if not action.option_strings or action.nargs == 0:  # COMMAND, --help and on/off flags
+            continue
+        if action.default is not None and action.default is not False:
+            assert "(default:" in action.help, action.option_strings
+            shown.append(action.dest)
+    assert {"page_size", "job_duration", "clock_offset", "port", "records"} <= set(shown)
+    help_text = " ".join(parser.format_help().split())  # wrapped to the terminal's width
+    assert "(default: 200000)" in help_text and "(default: 1.0)" in help_text
+    assert "--config-out FILE write a tap config JSON here" in help_text  # as in the usage line
+    assert parser.format_usage().count("--config-out FILE") == 1
+
+
+def test_a_long_generation_is_announced_on_stderr_only():
+    from zoho_emulator.__main__ import SLOW_RECORDS, generation_note
+
+    assert generation_note(200, 42) is None and generation_note(SLOW_RECORDS - 1, 1) is None
+    assert generation_note(100_000, 7) == "Generating 100000 records per module (seed 7)…"
+    assert generation_note(SLOW_RECORDS, 42) is not None
+
+
 def test_a_busy_port_is_one_clear_line_and_exit_code_2():
     import socket
 

@@ -20,6 +20,8 @@ from zoho_emulator.dataset import Dataset
 from zoho_emulator.options import EmulatorOptions
 from zoho_emulator.server import ZohoEmulator
 
+SLOW_RECORDS = 2_000  # --records from which generating takes a second or two, or more
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -38,14 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=42,
                         help="seed of the generated records: same seed, same data (default: %(default)s)")
     parser.add_argument("--records", type=int, default=200, help="records per module (default: %(default)s)")
-    parser.add_argument("--config-out", type=Path, help="write a tap config JSON here")
+    parser.add_argument("--config-out", type=Path, metavar="FILE", help="write a tap config JSON here")
     parser.add_argument("--page-size", type=int, default=EmulatorOptions.page_size,
-                        help="records per bulk read page (Zoho: 200000)")
+                        help="records per bulk read page, 200000 at Zoho (default: %(default)s)")
     parser.add_argument("--job-duration", type=float, default=EmulatorOptions.job_duration,
-                        help="seconds a bulk job takes from creation to completion")
+                        help="seconds a bulk job takes from creation to completion (default: %(default)s)")
     parser.add_argument("--clock-offset", type=float, default=EmulatorOptions.clock_offset,
                         help="seconds added to the emulator's now (Date header, job and record times);"
-                             " negative = Zoho's clock behind this machine's")
+                             " negative = Zoho's clock behind this machine's (default: %(default)s)")
     parser.add_argument("--no-count-api", dest="count_api", action="store_false",
                         help="serve no CRM record count API (its path answers 404 INVALID_URL_PATTERN)")
     parser.add_argument("--control-token", metavar="TOKEN",
@@ -65,6 +67,14 @@ def _parser() -> argparse.ArgumentParser:
                                      help="mutate: change the records of a running emulator; none: serve")
     mutate.add_parser(commands)
     return parser
+
+
+def generation_note(records: int, seed: int) -> str | None:
+    """The stderr line announcing a generation that takes a while (about 0.75 s per 1,000 records
+    per module), or None when it is quick: stdout's first line stays the banner either way."""
+    if records < SLOW_RECORDS:
+        return None
+    return f"Generating {records} records per module (seed {seed})…"
 
 
 def _count(text: str) -> int:
@@ -104,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "mutate":
         return mutate.run(args)
     options = options_from(args)
+    note = generation_note(args.records, args.seed)
+    if note:
+        print(note, file=sys.stderr, flush=True)
     dataset = Dataset.generate(seed=args.seed, records_per_module=args.records, timezone=options.org_timezone)
     try:
         emulator = ZohoEmulator(options=options, dataset=dataset).start()

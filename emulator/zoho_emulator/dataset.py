@@ -11,9 +11,9 @@ import copy
 import datetime as dt
 import random
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, overload
 from zoneinfo import ZoneInfo
 
 from zoho_emulator.core.values import ValueGenerator
@@ -202,8 +202,8 @@ class Dataset:
                 module.add(record)
         for spec in specs:
             rng = random.Random(f"{self.seed}:{product}:{spec.api_name}:links")
-            for record in modules[spec.api_name].records:
-                self._link(product, modules[spec.api_name], record, rng)
+            for position, record in enumerate(modules[spec.api_name].records):
+                self._link(product, modules[spec.api_name], record, rng, position)
                 self._compute(modules[spec.api_name], record)
 
     def _new_record(
@@ -249,12 +249,16 @@ class Dataset:
         if records and any(f.data_type == "autonumber" for f in module.spec.fields):
             module.autonumber += len(records)
 
-    def _link(self, product: str, module: _Module, record: Record, rng: random.Random) -> None:
+    def _link(
+        self, product: str, module: _Module, record: Record, rng: random.Random, position: int | None = None
+    ) -> None:
+        """Fill the lookups of ``record`` with ids of other records; ``position`` is its index in
+        ``module.records`` when it is there (generation), which spares searching for it."""
         for fspec in module.spec.fields:
             if fspec.data_type not in ("lookup", "multiselectlookup") or not fspec.lookup:
                 continue
-            targets = self._products[product][fspec.lookup].records
-            candidates = [r for r in targets if r["id"] != record["id"]] if targets else []
+            targets = self._products[product][fspec.lookup]
+            candidates = _candidates(targets, record, position if targets is module else None)
             if not candidates or (not fspec.mandatory and rng.random() < 0.15):
                 record[fspec.api_name] = None
             elif fspec.data_type == "lookup":
@@ -514,3 +518,49 @@ def _display_name(module: _Module, record: Record) -> str:
         if spec.mandatory and spec.data_type == "text" and record.get(spec.api_name):
             return str(record[spec.api_name])
     return str(record["id"])
+
+
+def _candidates(targets: _Module, record: Record, position: int | None = None) -> Sequence[Record]:
+    """The records of ``targets`` a lookup of ``record`` may point at: all but ``record`` itself.
+
+    The same sequence as ``[r for r in targets.records if r["id"] != record["id"]]`` (ids are
+    unique in a module, so at most one record is left out), without copying the list: a view,
+    so linking every record of a module costs O(1) per lookup instead of O(module size). The
+    ``rng.choice`` / ``rng.sample`` calls on it draw exactly what they drew on the copied list, so
+    a seed still gives the same links. ``position`` is where ``record`` is in ``targets.records``,
+    if known; it is looked up (once, linearly) only when it is wrong or missing.
+    """
+    records = targets.records
+    own = targets.by_id.get(record["id"])
+    if own is None:  # not in that module (another module, or a record not added yet)
+        return records
+    if position is None or not 0 <= position < len(records) or records[position] is not own:
+        position = next(index for index, item in enumerate(records) if item is own)
+    return _Without(records, position)
+
+
+class _Without(Sequence[Record]):
+    """A read-only view of ``records`` without the item at ``skip``."""
+
+    __slots__ = ("_records", "_skip")
+
+    def __init__(self, records: list[Record], skip: int) -> None:
+        self._records = records
+        self._skip = skip
+
+    def __len__(self) -> int:
+        return len(self._records) - 1
+
+    @overload
+    def __getitem__(self, index: int) -> Record: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Record]: ...
+    def __getitem__(self, index: int | slice) -> Record | list[Record]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("index out of range")
+        return self._records[index + 1 if index >= self._skip else index]
