@@ -64,6 +64,8 @@ def run_tap(workdir: Path, config: dict[str, Any], catalog: dict[str, Any]) -> t
         [sys.executable, "-c", TAP_WITH_PEAK_RSS, "--config", str(workdir / "config.json"),
          "--catalog", str(workdir / "catalog.json"), str(peak_file)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        # its own cache directory: no token or count of Zoho's per-minute calls shared with other runs
+        env={**os.environ, "XDG_CACHE_HOME": str(workdir / "cache")},
     )
     assert child.stdout is not None
     records = 0
