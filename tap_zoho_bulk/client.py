@@ -132,16 +132,24 @@ class ZohoClient:
 
     # --- downloads ----------------------------------------------------------------------------
 
-    def download(self, url: str, dest: Path) -> tuple[int, dict[str, str]]:
+    def download(self, url: str, dest: Path, *,
+                 before_retry: Callable[[], None] | None = None) -> tuple[int, dict[str, str]]:
         """Stream a bulk result to `dest` (never into memory); return its size and the headers.
 
         The body must be a complete ZIP: a short read or a body that is not a ZIP (an expired link
         answering HTML, a proxy page) is retried like a connection reset. A result Zoho no longer
-        keeps is `Kind.GONE`: the job has to be created again.
+        keeps is `Kind.GONE`: the job has to be created again. `before_retry` runs before each
+        attempt after the first: Zoho counts every download request against its limit, retries
+        included, so the caller's limiter counts them too.
         """
         where = f"GET {urlsplit(url).path}"
+        attempts = 0
 
         def attempt() -> tuple[int, dict[str, str]]:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and before_retry is not None:
+                before_retry()
             # A ZIP gains nothing from gzip; ask for the bytes as they are (a server may still
             # encode them, which requests then decodes).
             response = self._send("GET", url, where, stream=True, timeout=(CONNECT_TIMEOUT, self.timeout),

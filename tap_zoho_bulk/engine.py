@@ -821,8 +821,11 @@ class ExportEngine:
         url = self.client.absolute(product.base_url, status.download_url)
         path = self._tmp / f"{stream.name}-{part.job_id}.zip"
         started = self._clock()
+        # A retry (after a 429's minute, a cut connection) is one more download to Zoho: counted,
+        # and waiting for its slot, so the retry and the other workers' downloads keep within it.
+        limiter = self._download_limiters[product.name]
         try:
-            size, headers = self.client.download(url, path)
+            size, headers = self.client.download(url, path, before_retry=limiter.wait)
         except ApiError as error:
             path.unlink(missing_ok=True)
             if error.kind is not Kind.GONE:

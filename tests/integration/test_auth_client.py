@@ -201,3 +201,18 @@ def test_a_download_refused_for_the_minute_waits_the_minute_out(make_emulator, t
     with pytest.raises(ApiError):  # the download itself is not there: what matters is the wait
         client.download(f"{emulator.url}/crm/bulk/v8/read/1/result", tmp_path / "r.zip")
     assert waits[0] == 61.0
+
+
+def test_each_retry_of_a_download_is_counted_before_it_is_sent(make_emulator, tmp_path):
+    """Zoho counts every download request, the retried ones too (after a 429, the 11th of the
+    minute would be refused again): the caller's limiter is asked before each retry."""
+    emulator = make_emulator(records_per_module=1)
+    client = make_client(emulator, sleep=lambda _: None)
+    emulator.faults.inject(r"/result$", 429, times=2)
+    asked = []
+    with pytest.raises(ApiError):  # no such job: the answer after the two refusals is a 404
+        client.download(f"{emulator.url}/crm/bulk/v8/read/1/result", tmp_path / "r.zip",
+                        before_retry=lambda: asked.append(len(emulator.requests)))
+    sent = [r for r in emulator.requests if r.path.endswith("/result")]
+    assert [r.status for r in sent][:2] == [429, 429] and len(sent) == 3
+    assert len(asked) == 2  # before the second and the third request, none before the first

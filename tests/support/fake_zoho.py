@@ -121,7 +121,8 @@ class FakeZoho:
             return 200, {"count": len(self._matching(match.group(1), _parse_count((params or {})["criteria"])))}
         raise AssertionError(f"unexpected call {method} {url}")
 
-    def download(self, url: str, dest: Path) -> tuple[int, dict[str, str]]:
+    def download(self, url: str, dest: Path, *,
+                 before_retry: Callable[[], None] | None = None) -> tuple[int, dict[str, str]]:
         job = self.jobs[re.fullmatch(r".*/read/(\d+)/result", url).group(1)]
         if self.gone_downloads:
             self.gone_downloads -= 1

@@ -279,9 +279,9 @@ class _HeldZoho:
         with self._lock:
             return self.zoho.request_json(method, url, json=json, params=params, expect=expect)
 
-    def download(self, url, dest):
+    def download(self, url, dest, *, before_retry=None):
         with self._lock:
-            return self.zoho.download(url, dest)
+            return self.zoho.download(url, dest, before_retry=before_retry)
 
     def absolute(self, base_url, path):
         return self.zoho.absolute(base_url, path)
