@@ -105,7 +105,7 @@ CONFIG_SCHEMA = th.PropertiesList(
                 "application's date_format from the metadata)."),
     th.Property("creator_jobs_per_minute", th.IntegerType, default=5,
                 description="Creator bulk jobs the tap creates per minute at most (Zoho allows 5 per "
-                "user)."),
+                "user; counted like downloads_per_minute)."),
     th.Property("stream_options", th.ObjectType(additional_properties=True), default={},
                 description="Per-stream options keyed by stream name: replication_key (default "
                 "Created_Time, Creator Added_Time; e.g. Modified_Time to catch updates), criteria "
@@ -128,7 +128,8 @@ CONFIG_SCHEMA = th.PropertiesList(
                 "Creator 5)."),
     th.Property("downloads_per_minute", th.IntegerType, default=10,
                 description="Result downloads per minute: CRM and Bigin together, Creator on its own "
-                "(Zoho allows 10 per user; lower it when several runs share one Zoho user)."),
+                "(Zoho allows 10 per user). Runs on one machine count theirs together (token_cache); "
+                "lower it only for runs of one Zoho user that share no cache directory."),
     th.Property("download_ahead_mb", th.NumberType, default=1024,
                 description="Temporary disk for results downloaded ahead of the stream being "
                 "emitted, in MB."),
