@@ -97,6 +97,7 @@ class DeletedRecordsStream(Stream):
         start, end = starting_instant(state, REPLICATION_KEY, self.start_date), self._sync_end()
         meter = PageMeter(self.name)  # the API's pages of 200 and their records; no bulk jobs
         self._on_started(meter.report)
+        stopped = False
         if start is not None and start >= end:
             LOGGER.info("%s: the bookmark is at Zoho's current time; nothing to read", self.name)
         else:
@@ -107,9 +108,8 @@ class DeletedRecordsStream(Stream):
             except CreditFloorReached:  # the bookmark stays: the next run lists these again
                 LOGGER.info("%s: stopped at min_api_credits_left; the bookmark stays where it was",
                             self.name)
-                self._on_synced(meter.done(stopped=True))
-                return
-        self._on_synced(meter.done())
+                stopped = True
+        self._on_synced(meter.done(stopped=stopped))
 
     def _window(
         self, state: dict[str, Any], start: dt.datetime | None, end: dt.datetime,

@@ -763,7 +763,7 @@ class ExportEngine:
         continues a record cursor only its download names (Creator v2: the cursor lives 15
         minutes). A product at its downloads per minute is passed over, so no worker sleeps on
         its limit while another product's result could be fetched."""
-        allowed: dict[int, bool] = {}  # per limiter, asked once a pass (a shared one reads a file)
+        allowed: dict[int, bool | None] = {}  # per limiter, asked once a pass (a shared one reads a file)
         current = self._current
         if current is not None and current.error is None and current.parts \
                 and current.parts[0].state is _State.COMPLETED and self._may_download(current, allowed):
@@ -779,16 +779,18 @@ class ExportEngine:
                     return stream, part
         return None
 
-    def _may_download(self, stream: _Stream, allowed: dict[int, bool]) -> bool:
+    def _may_download(self, stream: _Stream, allowed: dict[int, bool | None]) -> bool:
         """Whether the stream's product may download now; if not while a result of the stream
-        is waiting, the log says how long for (once per wait)."""
+        is waiting, the log says how long for (once per wait). `allowed` holds each limiter's
+        answer for this pass: True, False, or None once its wait has been passed over."""
         limiter = self._download_limiters[stream.product.name]
         if id(limiter) not in allowed:
             allowed[id(limiter)] = limiter.delay() <= 0
         if allowed[id(limiter)]:
             return True
-        if any(part.state is _State.COMPLETED for part in stream.parts):
+        if allowed[id(limiter)] is False and any(part.state is _State.COMPLETED for part in stream.parts):
             limiter.passed_over()
+            allowed[id(limiter)] = None
         return False
 
     def _download_one(self) -> bool:

@@ -456,14 +456,18 @@ class TapZohoBulk(Tap):
     def _stream_synced(self, report: StreamReport) -> None:
         """Called by each stream when its sync is done; after the last one, the summary table."""
         self._reports[report.name] = report
-        selected = [name for name, s in self.streams.items() if s.selected]
-        if all(name in self._reports and self._reports[name].finished for name in selected):
+        if all(name in self._reports and self._reports[name].finished for name in self._selected):
             floors = self.zoho_client.usage.floors_reached
             self.log_summary("stopped at min_api_credits_left" if floors else None)
             for reason in floors.values():  # the last line(s): why streams stopped early
                 self.logger.warning("%s", reason)
             if self.started_engine is not None:
                 self.started_engine.close()
+
+    @property
+    def _selected(self) -> list[str]:
+        """The selected streams' names, in sync order."""
+        return [name for name, stream in self.streams.items() if stream.selected]
 
     def log_summary(self, stopped: str | None = None) -> None:
         """The summary table of this sync (once): when it ends, or why it `stopped` and how far
@@ -478,7 +482,7 @@ class TapZohoBulk(Tap):
                 report.seconds = now - report.began
                 if engine is not None and isinstance(self.streams[report.name], BulkReadStream):
                     report.jobs, report.polls = engine.costs(report.name)
-        selected = [name for name, s in self.streams.items() if s.selected]
+        selected = self._selected
         lines = summary_lines(
             (self._reports[name] for name in selected if name in self._reports),
             token_refreshes=self.zoho_auth.refreshes, api_calls=self.zoho_client.usage.calls,
